@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Starts and stops a private PostgreSQL server on loopback, without Docker.
+# Sourced by test.sh and run.sh. Functions:
+#   pg_native_start STATE_DIR PORT [fast]   initdb on first use, then pg_ctl start; 'fast' turns fsync off (tests only)
+#   pg_native_stop STATE_DIR
+# initdb and pg_ctl refuse to run as root, so as root they run as the postgres user,
+# on a data directory that user owns.
+
+pg_native_bindir() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -z "$dir" ] || [ ! -x "$dir/initdb" ]; then
+    echo "==> PostgreSQL binaries not found; installing the Debian package 'postgresql'" >&2
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+    dir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  fi
+  echo "$dir"
+}
+
+# Runs a command as the server's owner: postgres when we are root, ourselves otherwise.
+pg_native_as_owner() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Where the data lives: STATE_DIR when the postgres user can reach it, otherwise a folder
+# under /var/tmp named after STATE_DIR (a clone inside a mode-700 temporary directory is not
+# reachable by the postgres user).
+pg_native_datadir() {
+  local state_dir=$1
+  mkdir -p "$state_dir"
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres:postgres "$state_dir"
+    if ! runuser -u postgres -- test -w "$state_dir"; then
+      local alt
+      alt="/var/tmp/prebuilds-messaging-pg-$(echo -n "$state_dir" | md5sum | cut -c1-12)"
+      mkdir -p "$alt" && chown postgres:postgres "$alt"
+      state_dir=$alt
+    fi
+  fi
+  echo "$state_dir"
+}
+
+pg_native_start() {
+  local state_dir port mode bindir data
+  state_dir=$1; port=$2; mode=${3:-durable}
+  bindir=$(pg_native_bindir)
+  data=$(pg_native_datadir "$state_dir")
+  if [ ! -f "$data/data/PG_VERSION" ]; then
+    echo "==> initdb in $data/data"
+    pg_native_as_owner "$bindir/initdb" -D "$data/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$data/initdb.log" 2>&1 \
+      || { cat "$data/initdb.log" >&2; return 1; }
+  fi
+  local opts="-c listen_addresses=127.0.0.1 -p $port -k $data -c max_connections=200"
+  if [ "$mode" = fast ]; then opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"; fi
+  if pg_native_as_owner "$bindir/pg_ctl" -D "$data/data" status >/dev/null 2>&1; then
+    echo "==> PostgreSQL already running in $data/data"
+  else
+    echo "==> starting PostgreSQL on 127.0.0.1:$port"
+    pg_native_as_owner "$bindir/pg_ctl" -D "$data/data" -l "$data/server.log" -o "$opts" -w -t 60 start >/dev/null \
+      || { tail -n 30 "$data/server.log" >&2; return 1; }
+  fi
+}
+
+pg_native_stop() {
+  local state_dir bindir data
+  state_dir=$1
+  bindir=$(pg_native_bindir)
+  data=$(pg_native_datadir "$state_dir")
+  if pg_native_as_owner "$bindir/pg_ctl" -D "$data/data" status >/dev/null 2>&1; then
+    echo "==> stopping PostgreSQL"
+    pg_native_as_owner "$bindir/pg_ctl" -D "$data/data" -m fast -w stop >/dev/null || true
+  fi
+}
+
+# Prints the first free TCP port on 127.0.0.1 at or above $1.
+free_port_from() {
+  local port=$1
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  echo "$port"
+}

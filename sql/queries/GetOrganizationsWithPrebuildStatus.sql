@@ -1,0 +1,37 @@
+-- name: GetOrganizationsWithPrebuildStatus :many
+-- One row per organization with at least one preset that asks for prebuilds
+-- (desired_instances IS NOT NULL, reached through templates and template versions), with the
+-- prebuilds user's membership, the prebuilds group's id (NULL when missing), and the user's
+-- membership of that group.
+--
+-- The same set of organizations as Coder's query of this name, with one intended difference:
+-- soft-deleted organizations (deleted = true) are left out.
+-- @OrganizationIds NULL means every organization; otherwise only those ids.
+--
+-- Written as semi-joins (EXISTS) rather than DISTINCT over a four-way join, so PostgreSQL stops at
+-- the first matching preset of each organization.
+SELECT
+    o.id AS organization_id,
+    o.name AS organization_name,
+    EXISTS (
+        SELECT 1 FROM organization_members om
+        WHERE om.organization_id = o.id AND om.user_id = @UserId::uuid
+    ) AS has_prebuild_user,
+    g.id AS prebuilds_group_id,
+    (g.id IS NOT NULL AND EXISTS (
+        SELECT 1 FROM group_members gm
+        WHERE gm.group_id = g.id AND gm.user_id = @UserId::uuid
+    )) AS has_prebuild_user_in_group
+FROM organizations o
+LEFT JOIN groups g ON g.organization_id = o.id AND g.name = @GroupName::text
+WHERE NOT o.deleted
+  AND (@OrganizationIds::uuid[] IS NULL OR o.id = ANY (@OrganizationIds::uuid[]))
+  AND EXISTS (
+      SELECT 1
+      FROM templates t
+      JOIN template_versions tv ON tv.template_id = t.id
+      JOIN template_version_presets tvp ON tvp.template_version_id = tv.id
+      WHERE t.organization_id = o.id
+        AND tvp.desired_instances IS NOT NULL
+  )
+ORDER BY o.name, o.id;

@@ -1,0 +1,3 @@
+-- name: InsertGroupMember :exec
+INSERT INTO group_members (user_id, group_id)
+VALUES (@UserId, @GroupId);

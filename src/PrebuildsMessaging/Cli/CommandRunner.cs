@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using PrebuildsMessaging.Hosting;
+
+namespace PrebuildsMessaging.Cli;
+
+/// <summary>Exit codes shared by every subcommand.</summary>
+public static class ExitCodes
+{
+    public const int Success = 0;
+    public const int Failure = 1;
+    public const int ConfigurationError = 2;
+}
+
+/// <summary>Builds the host for one subcommand, validates configuration, and turns a bad setting into a clear message and exit code 2.</summary>
+internal static class CommandRunner
+{
+    public static async Task<int> RunAsync(Func<IHost, CancellationToken, Task<int>> action, CancellationToken cancellationToken, Action<HostApplicationBuilder>? configure = null)
+    {
+        IHost host;
+        try
+        {
+            host = ServiceHostFactory.CreateBuilder(configure).Build();
+            ServiceHostFactory.ValidateOptions(host.Services);
+        }
+        catch (Exception ex) when (ConfigurationFailures(ex) is { } failures)
+        {
+            await ReportConfigurationErrorAsync(failures).ConfigureAwait(false);
+            return ExitCodes.ConfigurationError;
+        }
+
+        using (host)
+        {
+            return await action(host, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The messages of a configuration error (each names its setting), or null for any other exception.</summary>
+    internal static IReadOnlyList<string>? ConfigurationFailures(Exception exception) => exception switch
+    {
+        OptionsValidationException validation => validation.Failures.ToList(),
+        AggregateException aggregate when aggregate.InnerExceptions.All(e => e is OptionsValidationException) =>
+            aggregate.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures).ToList(),
+        // The configuration binder's own error, e.g. a value that is not a GUID; it names the setting.
+        InvalidOperationException when exception.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => [exception.Message],
+        _ => null,
+    };
+
+    internal static async Task ReportConfigurationErrorAsync(IEnumerable<string> failures)
+    {
+        await Console.Error.WriteLineAsync("Configuration error; nothing was started:").ConfigureAwait(false);
+        foreach (var failure in failures)
+        {
+            await Console.Error.WriteLineAsync($"  - {failure}").ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,14 @@
+using System.CommandLine;
+
+namespace PrebuildsMessaging.Cli;
+
+/// <summary>The executable's commands.</summary>
+internal static class PrebuildsCommandLine
+{
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("PrebuildsMessaging: keeps Coder's prebuilds system user a member of every organization with prebuild presets, and of its prebuilds group.");
+        root.Subcommands.Add(MigrateCommand.Create());
+        return root;
+    }
+}

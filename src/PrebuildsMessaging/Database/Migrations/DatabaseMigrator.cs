@@ -1,0 +1,116 @@
+using Dapper;
+using DbUp;
+using DbUp.Engine;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace PrebuildsMessaging.Database.Migrations;
+
+/// <summary>
+/// Applies the service's own schema (sql/migrations/, journaled in prebuilds_messaging.schema_versions by
+/// DbUp), and on request Coder's development tables (sql/schema/) and the recommended preset index.
+/// Replicas that migrate at once take turns on a PostgreSQL advisory lock.
+/// </summary>
+public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, ILogger<DatabaseMigrator> logger)
+{
+    public const string Schema = "prebuilds_messaging";
+    public const string JournalTable = "schema_versions";
+
+    // An arbitrary constant: the advisory lock key that serializes concurrent migrations.
+    private const long AdvisoryLockKey = 0x5072_6562_7569_6c64;
+
+    public async Task MigrateAsync(MigrationRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await using var lockConnection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await lockConnection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@AdvisoryLockKey)", new { AdvisoryLockKey }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        try
+        {
+            // The journal table lives in our schema, so the schema must exist before DbUp looks at it.
+            await lockConnection.ExecuteAsync(new CommandDefinition($"CREATE SCHEMA IF NOT EXISTS {Schema}", cancellationToken: cancellationToken)).ConfigureAwait(false);
+
+            if (request.WithDevSchema)
+            {
+                LogApplying(logger, "Coder development schema", "sql/schema/");
+                Upgrade("sql/schema/");
+            }
+
+            LogApplying(logger, "service schema", "sql/migrations/");
+            Upgrade("sql/migrations/");
+        }
+        finally
+        {
+            await lockConnection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_unlock(@AdvisoryLockKey)", new { AdvisoryLockKey }, cancellationToken: CancellationToken.None)).ConfigureAwait(false);
+        }
+
+        if (request.WithRecommendedIndex)
+        {
+            await CreateRecommendedIndexAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void Upgrade(string resourcePrefix)
+    {
+        var upgrader = DeployChanges.To
+            .PostgresqlDatabase(dataSource.ConnectionString, Schema)
+            .WithScriptsEmbeddedInAssembly(typeof(DatabaseMigrator).Assembly, name => name.StartsWith(resourcePrefix, StringComparison.Ordinal))
+            .JournalToPostgresqlTable(Schema, JournalTable)
+            .WithTransactionPerScript()
+            .LogTo(logger)
+            .Build();
+
+        DatabaseUpgradeResult result = upgrader.PerformUpgrade();
+        if (!result.Successful)
+        {
+            throw new InvalidOperationException(
+                $"Migration script '{result.ErrorScript?.Name ?? "(unknown)"}' failed: {result.Error?.Message}", result.Error);
+        }
+
+        var applied = result.Scripts.Count();
+        LogApplied(logger, applied, resourcePrefix);
+    }
+
+    private async Task CreateRecommendedIndexAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var valid = await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(
+            EmbeddedSql.Resource("sql/optional/RecommendedPresetIndexState.sql"), cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (valid == true)
+        {
+            LogIndexPresent(logger);
+            return;
+        }
+
+        if (valid == false)
+        {
+            LogIndexInvalid(logger);
+            await connection.ExecuteAsync(new CommandDefinition(EmbeddedSql.Resource("sql/optional/DropRecommendedPresetIndex.sql"),
+                commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+
+        LogIndexBuilding(logger);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await connection.ExecuteAsync(new CommandDefinition(EmbeddedSql.Resource("sql/optional/RecommendedPresetIndex.sql"),
+            commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
+        LogIndexBuilt(logger, seconds);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Applying the {What} from {ResourcePrefix}")]
+    private static partial void LogApplying(ILogger logger, string what, string resourcePrefix);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Applied {ScriptCount} new scripts from {ResourcePrefix}")]
+    private static partial void LogApplied(ILogger logger, int scriptCount, string resourcePrefix);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The recommended preset index already exists and is valid")]
+    private static partial void LogIndexPresent(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The recommended preset index exists but is invalid (an earlier build failed); dropping it to build it again")]
+    private static partial void LogIndexInvalid(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Building the recommended preset index CONCURRENTLY; writes to template_version_presets continue meanwhile")]
+    private static partial void LogIndexBuilding(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Built the recommended preset index in {Seconds:F1} s")]
+    private static partial void LogIndexBuilt(ILogger logger, double seconds);
+}

@@ -1,0 +1,11 @@
+namespace PrebuildsMessaging.Database;
+
+/// <summary>The names of the embedded queries, one per file under sql/queries/.</summary>
+internal static class Queries
+{
+    public static string GetOrganizationsWithPrebuildStatus => EmbeddedSql.Query(nameof(GetOrganizationsWithPrebuildStatus));
+    public static string InsertOrganizationMember => EmbeddedSql.Query(nameof(InsertOrganizationMember));
+    public static string InsertGroup => EmbeddedSql.Query(nameof(InsertGroup));
+    public static string InsertGroupMember => EmbeddedSql.Query(nameof(InsertGroupMember));
+    public static string GetGroupByOrgAndName => EmbeddedSql.Query(nameof(GetGroupByOrgAndName));
+}

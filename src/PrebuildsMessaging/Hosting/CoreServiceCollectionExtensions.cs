@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using PrebuildsMessaging.Configuration;
+using PrebuildsMessaging.Database.Migrations;
+using PrebuildsMessaging.Reconciliation;
+
+namespace PrebuildsMessaging.Hosting;
+
+public static class CoreServiceCollectionExtensions
+{
+    /// <summary>The transport-agnostic core: options, the PostgreSQL data source, the status reader, the planner, the ensurer and the migrator.</summary>
+    public static IServiceCollection AddPrebuildsCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        services.AddOptions<PostgresOptions>()
+            .Configure(o => o.ConnectionString = configuration.GetConnectionString(PostgresOptions.ConnectionStringName) ?? "")
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PostgresOptions>, PostgresOptionsValidator>();
+
+        services.AddOptions<PrebuildsOptions>()
+            .Bind(configuration.GetSection(PrebuildsOptions.SectionName))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PrebuildsOptions>, PrebuildsOptionsValidator>();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp =>
+        {
+            var builder = new NpgsqlDataSourceBuilder(sp.GetRequiredService<IOptions<PostgresOptions>>().Value.ConnectionString);
+            if (string.IsNullOrEmpty(builder.ConnectionStringBuilder.ApplicationName))
+            {
+                builder.ConnectionStringBuilder.ApplicationName = "PrebuildsMessaging";
+            }
+
+            builder.UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
+            return builder.Build();
+        });
+
+        services.TryAddSingleton<PrebuildStatusReader>();
+        services.TryAddSingleton<ReconciliationPlanner>();
+        services.TryAddSingleton<OrgPrebuildSetupEnsurer>();
+        services.TryAddSingleton<DatabaseMigrator>();
+        return services;
+    }
+}

@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace PrebuildsMessaging.Hosting;
+
+/// <summary>
+/// The one place the host is built: appsettings.json, appsettings.{Environment}.json and environment
+/// variables, the same for the worker and for every subcommand.
+/// </summary>
+public static class ServiceHostFactory
+{
+    public static HostApplicationBuilder CreateBuilder(Action<HostApplicationBuilder>? configure = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = [],
+        });
+        builder.Services.AddPrebuildsCore(builder.Configuration);
+        configure?.Invoke(builder);
+        return builder;
+    }
+
+    /// <summary>Runs every ValidateOnStart check now, for commands that use services without starting the host.</summary>
+    public static void ValidateOptions(IServiceProvider services) =>
+        services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
+}

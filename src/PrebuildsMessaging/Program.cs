@@ -1,0 +1,3 @@
+using PrebuildsMessaging.Cli;
+
+return await PrebuildsCommandLine.Create().Parse(args).InvokeAsync().ConfigureAwait(false);
