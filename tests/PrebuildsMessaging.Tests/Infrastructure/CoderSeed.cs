@@ -1,0 +1,121 @@
+using Dapper;
+using Npgsql;
+
+namespace PrebuildsMessaging.Tests.Infrastructure;
+
+/// <summary>Writes Coder rows the way Coder would, for tests: organizations, templates, versions, presets, memberships, groups.</summary>
+public sealed class CoderSeed(NpgsqlDataSource dataSource)
+{
+    private Guid? adminUserId;
+
+    public async Task<Guid> OrganizationAsync(string? name = null, bool deleted = false)
+    {
+        var id = Guid.NewGuid();
+        await ExecuteAsync(
+            """
+            INSERT INTO organizations (id, name, description, created_at, updated_at, display_name, deleted)
+            VALUES (@id, @name, '', now(), now(), @name, @deleted)
+            """, new { id, name = name ?? $"org-{id:N}"[..20], deleted });
+        return id;
+    }
+
+    /// <summary>Templates × versions × presets in one organization; desiredInstances null means presets without prebuilds.</summary>
+    public async Task TemplatesAsync(Guid organizationId, int templates = 1, int versions = 1, int presets = 1, int? desiredInstances = 1)
+    {
+        var createdBy = await AdminUserAsync();
+        var prefix = $"t{Guid.NewGuid():N}"[..12];
+        await ExecuteAsync(
+            """
+            INSERT INTO templates (id, created_at, updated_at, organization_id, name, provisioner, active_version_id, created_by)
+            SELECT gen_random_uuid(), now(), now(), @organizationId, @prefix || '-' || t, 'terraform', gen_random_uuid(), @createdBy
+            FROM generate_series(1, @templates) t;
+
+            INSERT INTO template_versions (id, template_id, organization_id, created_at, updated_at, name, readme, job_id, created_by)
+            SELECT gen_random_uuid(), tp.id, tp.organization_id, now(), now(), 'v' || v, '', gen_random_uuid(), @createdBy
+            FROM templates tp CROSS JOIN generate_series(1, @versions) v
+            WHERE tp.organization_id = @organizationId AND tp.name LIKE @prefix || '-%';
+
+            INSERT INTO template_version_presets (template_version_id, name, desired_instances)
+            SELECT tv.id, 'preset-' || p, @desiredInstances
+            FROM template_versions tv
+            JOIN templates tp ON tp.id = tv.template_id
+            CROSS JOIN generate_series(1, @presets) p
+            WHERE tp.organization_id = @organizationId AND tp.name LIKE @prefix || '-%';
+            """, new { organizationId, prefix, createdBy, templates, versions, presets, desiredInstances });
+    }
+
+    public Task MembershipAsync(Guid organizationId, Guid userId) => ExecuteAsync(
+        "INSERT INTO organization_members (organization_id, user_id, created_at, updated_at) VALUES (@organizationId, @userId, now(), now())",
+        new { organizationId, userId });
+
+    public async Task<Guid> GroupAsync(Guid organizationId, string name = "coderprebuiltworkspaces")
+    {
+        var id = Guid.NewGuid();
+        await ExecuteAsync("INSERT INTO groups (id, name, organization_id) VALUES (@id, @name, @organizationId)", new { id, name, organizationId });
+        return id;
+    }
+
+    public Task GroupMemberAsync(Guid groupId, Guid userId) => ExecuteAsync(
+        "INSERT INTO group_members (user_id, group_id) VALUES (@userId, @groupId)", new { userId, groupId });
+
+    public Task DeleteOrganizationAsync(Guid organizationId) =>
+        ExecuteAsync("DELETE FROM organizations WHERE id = @organizationId", new { organizationId });
+
+    public Task<int> MembershipCountAsync(Guid organizationId, Guid userId) => CountAsync(
+        "SELECT count(*) FROM organization_members WHERE organization_id = @organizationId AND user_id = @userId", new { organizationId, userId });
+
+    public Task<int> GroupCountAsync(Guid organizationId) =>
+        CountAsync("SELECT count(*) FROM groups WHERE organization_id = @organizationId", new { organizationId });
+
+    public Task<int> GroupMemberCountAsync(Guid organizationId, Guid userId) => CountAsync(
+        "SELECT count(*) FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE g.organization_id = @organizationId AND gm.user_id = @userId",
+        new { organizationId, userId });
+
+    public async Task<GroupRow?> PrebuildsGroupAsync(Guid organizationId, string name = "coderprebuiltworkspaces")
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        return await connection.QuerySingleOrDefaultAsync<GroupRow>(
+            "SELECT id AS Id, name AS Name, display_name AS DisplayName, avatar_url AS AvatarUrl, quota_allowance AS QuotaAllowance FROM groups WHERE organization_id = @organizationId AND name = @name",
+            new { organizationId, name });
+    }
+
+    public async Task<DateTimeOffset> MembershipCreatedAtAsync(Guid organizationId, Guid userId)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        // Npgsql reads timestamptz as a UTC DateTime.
+        var createdAt = await connection.QuerySingleAsync<DateTime>(
+            "SELECT created_at FROM organization_members WHERE organization_id = @organizationId AND user_id = @userId", new { organizationId, userId });
+        return new DateTimeOffset(createdAt, TimeSpan.Zero);
+    }
+
+    private async Task<Guid> AdminUserAsync()
+    {
+        if (adminUserId is { } existing)
+        {
+            return existing;
+        }
+
+        var id = Guid.NewGuid();
+        await ExecuteAsync(
+            """
+            INSERT INTO users (id, email, username, hashed_password, created_at, updated_at, status, login_type)
+            VALUES (@id, @email, @username, '\x00', now(), now(), 'active', 'password')
+            """, new { id, email = $"admin-{id:N}@example.com", username = $"admin-{id:N}"[..20] });
+        adminUserId = id;
+        return id;
+    }
+
+    private async Task<int> CountAsync(string sql, object parameters)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<int>(sql, parameters);
+    }
+
+    private async Task ExecuteAsync(string sql, object parameters)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await connection.ExecuteAsync(sql, parameters);
+    }
+}
+
+public sealed record GroupRow(Guid Id, string Name, string DisplayName, string AvatarUrl, int QuotaAllowance);
