@@ -19,7 +19,7 @@ pg_native_bindir() {
 
 # Runs a command as the server's owner: postgres when we are root, ourselves otherwise.
 pg_native_as_owner() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # Where the data lives: STATE_DIR when the postgres user can reach it, otherwise a folder

@@ -32,6 +32,9 @@ WHERE NOT o.deleted
       JOIN template_versions tv ON tv.template_id = t.id
       JOIN template_version_presets tvp ON tvp.template_version_id = tv.id
       WHERE t.organization_id = o.id
+        -- Repeats the scope on templates so that a scoped query starts from the scoped templates
+        -- instead of joining every preset first (templates has no index on organization_id alone).
+        AND (@OrganizationIds::uuid[] IS NULL OR t.organization_id = ANY (@OrganizationIds::uuid[]))
         AND tvp.desired_instances IS NOT NULL
   )
 ORDER BY o.name, o.id;

@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using PrebuildsMessaging.Database.Migrations;
+
+namespace PrebuildsMessaging.Benchmarks;
+
+/// <summary>Creates the benchmark database with Coder's schema and fills it, printing progress.</summary>
+internal static class LargeDatasetSeeder
+{
+    public static async Task<string> EnsureAsync(BenchmarkSettings settings)
+    {
+        var connectionString = new NpgsqlConnectionStringBuilder(settings.AdminConnectionString) { Database = settings.Database }.ConnectionString;
+        await using (var admin = new NpgsqlConnection(settings.AdminConnectionString))
+        {
+            await admin.OpenAsync();
+            var exists = await admin.ExecuteScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = @db)", new { db = settings.Database });
+            if (exists && !settings.Reseed)
+            {
+                Console.WriteLine($"Reusing database {settings.Database} (pass --reseed to rebuild it).");
+                return connectionString;
+            }
+
+            if (exists)
+            {
+                await admin.ExecuteAsync($"DROP DATABASE {settings.Database} WITH (FORCE)");
+            }
+
+            await admin.ExecuteAsync($"CREATE DATABASE {settings.Database}");
+        }
+
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await new DatabaseMigrator(dataSource, NullLogger<DatabaseMigrator>.Instance)
+            .MigrateAsync(new MigrationRequest(WithDevSchema: true), CancellationToken.None);
+
+        Console.WriteLine($"Seeding {settings.Organizations} organizations × {settings.Templates} templates × {settings.Versions} versions × {settings.Presets} presets = {settings.TotalPresets:N0} presets");
+        var started = Stopwatch.StartNew();
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await connection.ExecuteAsync(Sql("SeedOrganizations"), new { settings.Organizations });
+        var organizations = (await connection.QueryAsync<Guid>("SELECT id FROM organizations WHERE name LIKE 'bench-org-%' ORDER BY name")).ToList();
+        var seedPresets = Sql("SeedOrganizationPresets");
+        for (var i = 0; i < organizations.Count; i++)
+        {
+            // Every fifth organization has presets but none that asks for prebuilds.
+            await connection.ExecuteAsync(seedPresets, new
+            {
+                OrganizationId = organizations[i],
+                settings.Templates,
+                settings.Versions,
+                settings.Presets,
+                WithPrebuilds = i % 5 != 4,
+                settings.PrebuildEvery,
+            }, commandTimeout: 0);
+            if ((i + 1) % Math.Max(1, organizations.Count / 10) == 0 || i + 1 == organizations.Count)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {i + 1}/{organizations.Count} organizations seeded ({(i + 1) * 100 / organizations.Count}%), {started.Elapsed.TotalSeconds:F0} s"));
+            }
+        }
+
+        Console.WriteLine("ANALYZE");
+        await connection.ExecuteAsync("ANALYZE", commandTimeout: 0, commandType: System.Data.CommandType.Text);
+        return connectionString;
+    }
+
+    private static string Sql(string name)
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"sql/benchmarks/{name}.sql")
+            ?? throw new InvalidOperationException($"Missing embedded sql/benchmarks/{name}.sql");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using PrebuildsMessaging.Configuration;
+using PrebuildsMessaging.Database.Migrations;
+using PrebuildsMessaging.Reconciliation;
+
+namespace PrebuildsMessaging.Benchmarks;
+
+/// <summary>Times GetOrganizationsWithPrebuildStatus, full and scoped, without and then with the recommended index.</summary>
+internal static partial class StatusQueryBenchmark
+{
+    public static async Task RunAsync(BenchmarkSettings settings, string connectionString)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        var reader = new PrebuildStatusReader(dataSource, Options.Create(new PrebuildsOptions()));
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var withPrebuilds = await connection.QuerySingleAsync<Guid>("SELECT id FROM organizations WHERE name = 'bench-org-00001'");
+        var withoutPrebuilds = await connection.QuerySingleAsync<Guid>("SELECT id FROM organizations WHERE name = 'bench-org-00005'");
+        var presets = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM template_version_presets");
+        var asking = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM template_version_presets WHERE desired_instances IS NOT NULL");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{presets:N0} presets, {asking:N0} with desired_instances; {settings.Iterations} timed runs per case after 3 warm-ups"));
+
+        await connection.ExecuteAsync("DROP INDEX IF EXISTS prebuilds_messaging_presets_prebuilds_idx");
+        var cases = new (string Name, ReconciliationScope Scope)[]
+        {
+            ("full (all organizations)", ReconciliationScope.All),
+            ("scoped, 1 org with prebuilds", ReconciliationScope.For([withPrebuilds])),
+            ("scoped, 1 org without prebuilds", ReconciliationScope.For([withoutPrebuilds])),
+        };
+
+        Console.WriteLine();
+        Console.WriteLine("| query | index | rows | median ms | p95 ms | min ms | server execution ms | presets access |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        foreach (var withIndex in new[] { false, true })
+        {
+            if (withIndex)
+            {
+                var sw = Stopwatch.StartNew();
+                await new DatabaseMigrator(dataSource, NullLogger<DatabaseMigrator>.Instance)
+                    .MigrateAsync(new MigrationRequest(WithRecommendedIndex: true), CancellationToken.None);
+                await connection.ExecuteAsync("ANALYZE template_version_presets", commandTimeout: 0);
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"(built the recommended index in {sw.Elapsed.TotalSeconds:F1} s)"));
+            }
+
+            foreach (var (name, scope) in cases)
+            {
+                var rows = 0;
+                for (var i = 0; i < 3; i++)
+                {
+                    rows = (await reader.ReadAsync(scope, CancellationToken.None)).Count;
+                }
+
+                var timings = new List<double>();
+                for (var i = 0; i < settings.Iterations; i++)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    await reader.ReadAsync(scope, CancellationToken.None);
+                    timings.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+
+                timings.Sort();
+                var (execution, access) = await ExplainAsync(connection, scope);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {name} | {(withIndex ? "yes" : "no")} | {rows} | {timings[timings.Count / 2]:F2} | {timings[(int)Math.Ceiling(timings.Count * 0.95) - 1]:F2} | {timings[0]:F2} | {execution:F2} | {access} |"));
+            }
+        }
+    }
+
+    private static async Task<(double ExecutionMs, string PresetsAccess)> ExplainAsync(NpgsqlConnection connection, ReconciliationScope scope)
+    {
+        var query = PrebuildsMessaging.Database.Queries.GetOrganizationsWithPrebuildStatus;
+        var plan = (await connection.QueryAsync<string>("EXPLAIN (ANALYZE, BUFFERS) " + query, new
+        {
+            UserId = PrebuildsOptions.CoderPrebuildsUserId,
+            GroupName = PrebuildsOptions.CoderPrebuildsGroupName,
+            OrganizationIds = scope.OrganizationIds?.ToArray(),
+        }, commandTimeout: 0)).ToList();
+        var execution = plan.Select(l => ExecutionTime().Match(l)).Where(m => m.Success)
+            .Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).FirstOrDefault();
+        var access = plan.Select(l => l.Trim()).FirstOrDefault(l => l.Contains("on template_version_presets", StringComparison.Ordinal)) ?? "?";
+        access = access.Replace("->", "", StringComparison.Ordinal).Split(" (", 2)[0].Trim();
+        return (execution, access);
+    }
+
+    [GeneratedRegex(@"Execution Time: ([0-9.]+) ms")]
+    private static partial Regex ExecutionTime();
+}
