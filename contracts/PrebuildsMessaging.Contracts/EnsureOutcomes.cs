@@ -1,0 +1,14 @@
+namespace PrebuildsMessaging.Contracts;
+
+/// <summary>The values of <see cref="OrgPrebuildSetupEnsured.Outcome"/>.</summary>
+public static class EnsureOutcomes
+{
+    /// <summary>The membership, the group and the group membership exist now.</summary>
+    public const string Ensured = "ensured";
+
+    /// <summary>The organization was deleted before its setup was written; nothing to do.</summary>
+    public const string OrganizationGone = "organization-gone";
+
+    /// <summary>The command named another user or group than the service is configured for (an old command replayed after a configuration change); a fresh reconciliation of the organization was requested instead.</summary>
+    public const string Superseded = "superseded";
+}

@@ -1,0 +1,11 @@
+namespace PrebuildsMessaging.Contracts;
+
+/// <summary>The values of <see cref="ReconcileRequested.Source"/>.</summary>
+public static class ReconcileSources
+{
+    public const string Schedule = "schedule";
+    public const string TemplateChanged = "template-changed";
+    public const string PresetsChanged = "presets-changed";
+    public const string Manual = "manual";
+    public const string Replay = "replay";
+}

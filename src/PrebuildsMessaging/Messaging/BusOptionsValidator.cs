@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace PrebuildsMessaging.Messaging;
+
+internal sealed class BusOptionsValidator(IConfiguration configuration) : IValidateOptions<BusOptions>
+{
+    public ValidateOptionsResult Validate(string? name, BusOptions options)
+    {
+        var failures = new List<string>();
+        if (!Enum.IsDefined(options.Transport))
+        {
+            failures.Add($"{BusOptions.SectionName}:Transport must be RabbitMq or InMemory.");
+        }
+
+        if (options.Transport == BusTransport.RabbitMq)
+        {
+            try
+            {
+                RabbitMqConnection.Parse(configuration.GetConnectionString(RabbitMqConnection.ConnectionStringName));
+            }
+            catch (FormatException ex)
+            {
+                failures.Add(ex.Message);
+            }
+        }
+
+        if (options.ReconcileBatchMessageLimit is < 1 or > 10_000)
+        {
+            failures.Add($"{BusOptions.SectionName}:ReconcileBatchMessageLimit must be between 1 and 10000.");
+        }
+
+        if (options.ReconcileBatchTimeLimit <= TimeSpan.Zero || options.ReconcileBatchTimeLimit > TimeSpan.FromMinutes(1))
+        {
+            failures.Add($"{BusOptions.SectionName}:ReconcileBatchTimeLimit must be more than 0 and at most 00:01:00.");
+        }
+
+        if (options.EnsureConcurrency is < 1 or > 256)
+        {
+            failures.Add($"{BusOptions.SectionName}:EnsureConcurrency must be between 1 and 256.");
+        }
+
+        if (options.RetryLimit is < 0 or > 100)
+        {
+            failures.Add($"{BusOptions.SectionName}:RetryLimit must be between 0 and 100.");
+        }
+
+        if (options.RetryMinInterval <= TimeSpan.Zero || options.RetryMaxInterval < options.RetryMinInterval)
+        {
+            failures.Add($"{BusOptions.SectionName}:RetryMinInterval must be positive and at most {BusOptions.SectionName}:RetryMaxInterval.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

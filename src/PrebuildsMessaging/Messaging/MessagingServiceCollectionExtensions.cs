@@ -1,0 +1,82 @@
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using PrebuildsMessaging.Messaging.Consumers;
+using PrebuildsMessaging.Reconciliation;
+
+namespace PrebuildsMessaging.Messaging;
+
+public static class MessagingServiceCollectionExtensions
+{
+    /// <summary>MassTransit on RabbitMQ (or in memory), with the service's consumers.</summary>
+    public static IServiceCollection AddPrebuildsMessaging(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<BusOptions>().Bind(configuration.GetSection(BusOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BusOptions>, BusOptionsValidator>();
+        var transport = configuration.GetSection(BusOptions.SectionName).Get<BusOptions>()?.Transport ?? BusTransport.RabbitMq;
+
+        services.AddMassTransit(x =>
+        {
+            x.AddPrebuildsConsumers();
+            if (transport == BusTransport.InMemory)
+            {
+                x.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+            }
+            else
+            {
+                x.UsingRabbitMq((context, cfg) =>
+                {
+                    var connection = RabbitMqConnection.Parse(configuration.GetConnectionString(RabbitMqConnection.ConnectionStringName));
+                    cfg.Host(connection.Host, connection.Port, connection.VirtualHost, h =>
+                    {
+                        h.Username(connection.Username);
+                        h.Password(connection.Password);
+                        if (connection.UseTls)
+                        {
+                            h.UseSsl(s => s.ServerName = connection.Host);
+                        }
+                    });
+                    // Plain JSON from producers that are not MassTransit (e.g. Coder's Go server), beside the envelope.
+                    cfg.UseRawJsonDeserializer(isDefault: false);
+                    cfg.ConfigureEndpoints(context);
+                });
+            }
+        });
+        services.AddOptions<MassTransitHostOptions>().Configure(o =>
+        {
+            o.WaitUntilStarted = true;
+            o.StopTimeout = TimeSpan.FromSeconds(30);
+        });
+        return services;
+    }
+
+    /// <summary>The consumers and their endpoints: retry, outbox and queue type. Shared by the worker and the test harness.</summary>
+    public static IBusRegistrationConfigurator AddPrebuildsConsumers(this IBusRegistrationConfigurator x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        x.AddConsumer<TemplateChangedConsumer>().Endpoint(e => e.Name = QueueNames.TemplateChanged);
+        x.AddConsumer<PresetsChangedConsumer>().Endpoint(e => e.Name = QueueNames.PresetsChanged);
+        x.AddConsumer<ReconcileRequestedConsumer, ReconcileRequestedConsumerDefinition>();
+        x.AddConsumer<EnsureOrgPrebuildSetupConsumer, EnsureOrgPrebuildSetupConsumerDefinition>();
+        x.AddConfigureEndpointsCallback((context, _, endpoint) =>
+        {
+            var bus = context.GetRequiredService<IOptions<BusOptions>>().Value;
+            if (bus.QuorumQueues && endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
+            {
+                rabbit.SetQuorumQueue();
+            }
+
+            endpoint.UseMessageRetry(r =>
+            {
+                r.Exponential(bus.RetryLimit, bus.RetryMinInterval, bus.RetryMaxInterval, bus.RetryMinInterval);
+                r.Ignore<PrebuildsUserMissingException>();
+                r.Ignore<InvalidMessageException>();
+            });
+            // Messages a consumer sends or publishes leave only when it succeeds.
+            endpoint.UseInMemoryOutbox(context);
+        });
+        return x;
+    }
+}

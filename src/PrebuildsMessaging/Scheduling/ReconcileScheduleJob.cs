@@ -1,0 +1,24 @@
+using MassTransit;
+using PrebuildsMessaging.Contracts;
+using Quartz;
+
+namespace PrebuildsMessaging.Scheduling;
+
+/// <summary>The Quartz job: publish a full ReconcileRequested (source schedule).</summary>
+[DisallowConcurrentExecution]
+public sealed class ReconcileScheduleJob(IBus bus, TimeProvider timeProvider) : IJob
+{
+    public static readonly JobKey Key = new("reconcile-all", "prebuilds-messaging");
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        await bus.Publish(new ReconcileRequested
+        {
+            RequestId = NewId.NextGuid(),
+            OrganizationIds = [],
+            Source = ReconcileSources.Schedule,
+            RequestedAt = timeProvider.GetUtcNow(),
+        }, cancellationToken).ConfigureAwait(false);
+    }
+}

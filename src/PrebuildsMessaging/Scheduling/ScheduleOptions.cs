@@ -1,0 +1,16 @@
+namespace PrebuildsMessaging.Scheduling;
+
+/// <summary>The scheduled full reconciliation (section <c>Schedule</c>).</summary>
+public sealed class ScheduleOptions
+{
+    public const string SectionName = "Schedule";
+
+    /// <summary>Time between scheduled full reconciliations, unless <see cref="Cron"/> is set.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A Quartz cron expression; when set it replaces <see cref="Interval"/>.</summary>
+    public string? Cron { get; set; }
+
+    /// <summary>Request a full reconciliation once when the worker starts.</summary>
+    public bool RunAtStartup { get; set; } = true;
+}

@@ -1,0 +1,23 @@
+using MassTransit;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using PrebuildsMessaging.Contracts;
+
+namespace PrebuildsMessaging.Scheduling;
+
+/// <summary>Requests one full reconciliation when the worker starts (after the bus has started).</summary>
+internal sealed class StartupReconcileRequester(IBus bus, IOptions<ScheduleOptions> options, TimeProvider timeProvider) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        options.Value.RunAtStartup
+            ? bus.Publish(new ReconcileRequested
+            {
+                RequestId = NewId.NextGuid(),
+                OrganizationIds = [],
+                Source = ReconcileSources.Schedule,
+                RequestedAt = timeProvider.GetUtcNow(),
+            }, cancellationToken)
+            : Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
