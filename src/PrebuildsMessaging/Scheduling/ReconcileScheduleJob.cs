@@ -1,5 +1,6 @@
 using MassTransit;
 using PrebuildsMessaging.Contracts;
+using PrebuildsMessaging.Messaging;
 using Quartz;
 
 namespace PrebuildsMessaging.Scheduling;
@@ -13,12 +14,6 @@ public sealed class ReconcileScheduleJob(IBus bus, TimeProvider timeProvider) : 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        await bus.Publish(new ReconcileRequested
-        {
-            RequestId = NewId.NextGuid(),
-            OrganizationIds = [],
-            Source = ReconcileSources.Schedule,
-            RequestedAt = timeProvider.GetUtcNow(),
-        }, cancellationToken).ConfigureAwait(false);
+        await bus.Publish(ReconcileRequests.All(ReconcileSources.Schedule, timeProvider), cancellationToken).ConfigureAwait(false);
     }
 }

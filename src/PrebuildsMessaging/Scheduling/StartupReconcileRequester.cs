@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using PrebuildsMessaging.Contracts;
+using PrebuildsMessaging.Messaging;
 
 namespace PrebuildsMessaging.Scheduling;
 
@@ -10,13 +11,7 @@ internal sealed class StartupReconcileRequester(IBus bus, IOptions<ScheduleOptio
 {
     public Task StartAsync(CancellationToken cancellationToken) =>
         options.Value.RunAtStartup
-            ? bus.Publish(new ReconcileRequested
-            {
-                RequestId = NewId.NextGuid(),
-                OrganizationIds = [],
-                Source = ReconcileSources.Schedule,
-                RequestedAt = timeProvider.GetUtcNow(),
-            }, cancellationToken)
+            ? bus.Publish(ReconcileRequests.All(ReconcileSources.Schedule, timeProvider), cancellationToken)
             : Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -32,13 +32,8 @@ public sealed partial class EnsureOrgPrebuildSetupConsumer(
         if (command.UserId != prebuilds.UserId || !string.Equals(command.GroupName, prebuilds.GroupName, StringComparison.Ordinal))
         {
             LogSuperseded(logger, command.OrganizationId, command.ReconciliationId);
-            await context.Publish(new ReconcileRequested
-            {
-                RequestId = NewId.NextGuid(),
-                OrganizationIds = [command.OrganizationId],
-                Source = ReconcileSources.Replay,
-                RequestedAt = timeProvider.GetUtcNow(),
-            }).ConfigureAwait(false);
+            await context.Publish(ReconcileRequests.For(command.OrganizationId, ReconcileSources.Replay, timeProvider, nameof(EnsureOrgPrebuildSetup)))
+                .ConfigureAwait(false);
             await context.Publish(new OrgPrebuildSetupEnsured
             {
                 OrganizationId = command.OrganizationId,

@@ -1,0 +1,36 @@
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using PrebuildsMessaging.Hosting;
+using PrebuildsMessaging.Messaging;
+
+namespace PrebuildsMessaging.Tests.Infrastructure;
+
+/// <summary>The service's consumers on MassTransit's in-memory test harness, wired to a test database.</summary>
+public static class HarnessServices
+{
+    public static ServiceProvider Create(TestDatabase db, IDictionary<string, string?>? settings = null, TimeSpan? batchTimeLimit = null)
+    {
+        var values = new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = db.ConnectionString };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            values[key] = value;
+        }
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        return new ServiceCollection()
+            .AddLogging()
+            .AddSingleton(TimeProvider.System)
+            .AddPrebuildsCore(configuration)
+            .Configure<BusOptions>(o =>
+            {
+                o.Transport = BusTransport.InMemory;
+                o.RetryLimit = 3;
+                o.RetryMinInterval = TimeSpan.FromMilliseconds(10);
+                o.RetryMaxInterval = TimeSpan.FromMilliseconds(50);
+                o.ReconcileBatchTimeLimit = batchTimeLimit ?? TimeSpan.FromMilliseconds(200);
+            })
+            .AddMassTransitTestHarness(x => x.AddPrebuildsConsumers())
+            .BuildServiceProvider(true);
+    }
+}

@@ -1,0 +1,178 @@
+using MassTransit;
+using MassTransit.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using PrebuildsMessaging.Contracts;
+using PrebuildsMessaging.Messaging;
+using PrebuildsMessaging.Reconciliation;
+using PrebuildsMessaging.Tests.Infrastructure;
+
+namespace PrebuildsMessaging.Tests.Messaging;
+
+/// <summary>The consumers on MassTransit's in-memory harness, against a real PostgreSQL.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ConsumerHarnessTests(PostgresServer server)
+{
+    [Fact]
+    public async Task A_template_change_requests_a_reconciliation_of_its_organization()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        await using var provider = HarnessServices.Create(db);
+        var harness = provider.GetRequiredService<ITestHarness>();
+        await harness.Start();
+        var org = Guid.NewGuid();
+
+        await harness.Bus.Publish(new TemplateChanged { OrganizationId = org, TemplateId = Guid.NewGuid(), Change = TemplateChanges.ActiveVersionChanged });
+
+        Assert.True(await harness.Published.Any<ReconcileRequested>(m =>
+            m.Context.Message.Source == ReconcileSources.TemplateChanged && m.Context.Message.OrganizationIds.SequenceEqual([org])));
+    }
+
+    [Fact]
+    public async Task A_presets_change_requests_a_reconciliation_of_its_organization()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        await using var provider = HarnessServices.Create(db);
+        var harness = provider.GetRequiredService<ITestHarness>();
+        await harness.Start();
+        var org = Guid.NewGuid();
+
+        await harness.Bus.Publish(new PresetsChanged { OrganizationId = org, TemplateId = Guid.NewGuid(), TemplateVersionId = Guid.NewGuid() });
+
+        Assert.True(await harness.Published.Any<ReconcileRequested>(m =>
+            m.Context.Message.Source == ReconcileSources.PresetsChanged && m.Context.Message.OrganizationIds.SequenceEqual([org])));
+    }
+
+    [Fact]
+    public async Task A_change_event_without_an_organization_faults_without_retry()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        await using var provider = HarnessServices.Create(db);
+        var harness = provider.GetRequiredService<ITestHarness>();
+        await harness.Start();
+
+        await harness.Bus.Publish(new PresetsChanged { TemplateId = Guid.NewGuid() });
+
+        Assert.True(await harness.Published.Any<Fault<PresetsChanged>>());
+        var fault = harness.Published.Select<Fault<PresetsChanged>>().Single().Context.Message;
+        Assert.Contains("organizationId", fault.Exceptions[0].Message, StringComparison.Ordinal);
+        Assert.False(await harness.Published.Any<ReconcileRequested>());
+        Assert.Single(harness.Consumed.Select<PresetsChanged>());
+    }
+
+    [Fact]
+    public async Task A_batch_of_scoped_and_full_requests_runs_one_status_query()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var orgs = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            var org = await db.Seed.OrganizationAsync();
+            await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+            orgs.Add(org);
+        }
+
+        await using var provider = HarnessServices.Create(db, batchTimeLimit: TimeSpan.FromSeconds(2));
+        var harness = provider.GetRequiredService<ITestHarness>();
+        await harness.Start();
+        using var counter = new StatementCounter(db.Name);
+
+        var requests = new List<ReconcileRequested>
+        {
+            new() { RequestId = Guid.NewGuid(), OrganizationIds = [orgs[0]], Source = ReconcileSources.PresetsChanged },
+            new() { RequestId = Guid.NewGuid(), OrganizationIds = [orgs[1]], Source = ReconcileSources.TemplateChanged },
+            new() { RequestId = Guid.NewGuid(), OrganizationIds = [], Source = ReconcileSources.Schedule },
+            new() { RequestId = Guid.NewGuid(), OrganizationIds = [orgs[0]], Source = ReconcileSources.Manual },
+        };
+        await harness.Bus.PublishBatch(requests);
+
+        Assert.True(await harness.Published.Any<ReconciliationCompleted>());
+        var completed = Assert.Single(harness.Published.Select<ReconciliationCompleted>()).Context.Message;
+        Assert.Equal(requests.Select(r => r.RequestId).Order(), completed.RequestIds.Order());
+        Assert.Empty(completed.OrganizationIds); // one "all" in the batch means all
+        Assert.Equal(3, completed.OrganizationsChecked);
+        Assert.Equal(3, completed.CommandsSent);
+        Assert.Equal(1, counter.Statements.Count(s => s.Contains("FROM organizations o", StringComparison.Ordinal)));
+        Assert.True(await harness.Published.Any<OrgPrebuildSetupEnsured>(m => m.Context.Message.OrganizationId == orgs[2]));
+    }
+
+    [Fact]
+    public async Task An_ensure_publishes_its_outcome()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var org = await db.Seed.OrganizationAsync();
+        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        await using var provider = HarnessServices.Create(db);
+        var harness = provider.GetRequiredService<ITestHarness>();
+        await harness.Start();
+        var reconciliationId = Guid.NewGuid();
+
+        var endpoint = await harness.Bus.GetSendEndpoint(QueueNames.EnsureOrgSetupAddress);
+        await endpoint.Send(Command(org, db.PrebuildsUserId, reconciliationId));
+
+        Assert.True(await harness.Published.Any<OrgPrebuildSetupEnsured>());
+        var ensured = harness.Published.Select<OrgPrebuildSetupEnsured>().Single().Context.Message;
+        Assert.Equal(org, ensured.OrganizationId);
+        Assert.Equal(reconciliationId, ensured.ReconciliationId);
+        Assert.Equal(EnsureOutcomes.Ensured, ensured.Outcome);
+        Assert.True(ensured.MembershipCreated && ensured.GroupCreated && ensured.GroupMembershipCreated);
+        Assert.Equal(1, await db.Seed.GroupMemberCountAsync(org, db.PrebuildsUserId));
+    }
+
+    [Fact]
+    public async Task A_duplicate_command_is_safe_and_creates_nothing_the_second_time()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var org = await db.Seed.OrganizationAsync();
+        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        await using var provider = HarnessServices.Create(db);
+        var harness = provider.GetRequiredService<ITestHarness>();
+        await harness.Start();
+        var endpoint = await harness.Bus.GetSendEndpoint(QueueNames.EnsureOrgSetupAddress);
+        var command = Command(org, db.PrebuildsUserId, Guid.NewGuid());
+
+        await endpoint.Send(command);
+        await endpoint.Send(command);
+
+        Assert.True(await harness.Published.Any<OrgPrebuildSetupEnsured>(m => m.Context.Message.UniqueViolationsTolerated == 3));
+        var outcomes = harness.Published.Select<OrgPrebuildSetupEnsured>().Select(m => m.Context.Message).ToList();
+        Assert.Equal(2, outcomes.Count);
+        Assert.Single(outcomes, o => o.MembershipCreated);
+        Assert.Equal(1, await db.Seed.MembershipCountAsync(org, db.PrebuildsUserId));
+        Assert.Equal(1, await db.Seed.GroupCountAsync(org));
+    }
+
+    [Fact]
+    public async Task A_missing_prebuilds_user_is_not_retried()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var org = await db.Seed.OrganizationAsync();
+        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        var ghost = Guid.NewGuid();
+        await using var provider = HarnessServices.Create(db, new Dictionary<string, string?> { ["Prebuilds:UserId"] = ghost.ToString() });
+        var harness = provider.GetRequiredService<ITestHarness>();
+        await harness.Start();
+        using var counter = new StatementCounter(db.Name);
+
+        var endpoint = await harness.Bus.GetSendEndpoint(QueueNames.EnsureOrgSetupAddress);
+        await endpoint.Send(Command(org, ghost, Guid.NewGuid()));
+
+        Assert.True(await harness.Published.Any<Fault<EnsureOrgPrebuildSetup>>());
+        var fault = harness.Published.Select<Fault<EnsureOrgPrebuildSetup>>().Single().Context.Message;
+        Assert.Equal(typeof(PrebuildsUserMissingException).FullName, fault.Exceptions[0].ExceptionType);
+        Assert.Contains(ghost.ToString(), fault.Exceptions[0].Message, StringComparison.Ordinal);
+        // With RetryLimit 3 a retried command would try its first insert four times.
+        Assert.Equal(1, counter.Statements.Count(s => s.Contains("INSERT INTO organization_members", StringComparison.Ordinal)));
+    }
+
+    private static EnsureOrgPrebuildSetup Command(Guid org, Guid user, Guid reconciliationId) => new()
+    {
+        OrganizationId = org,
+        OrganizationName = "harness",
+        UserId = user,
+        GroupName = "coderprebuiltworkspaces",
+        HasPrebuildUser = false,
+        PrebuildsGroupId = null,
+        HasPrebuildUserInGroup = false,
+        ReconciliationId = reconciliationId,
+    };
+}
