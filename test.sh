@@ -2,15 +2,21 @@
 # The test command: starts what the tests need on loopback, runs every test, stops it again.
 #   PREBUILDS_TEST_POSTGRES  an admin connection string to a running PostgreSQL (needs CREATEDB);
 #                            when set, no server is started.
+#   PREBUILDS_TEST_RABBITMQ  an amqp:// URI of a running RabbitMQ; when set, no broker is started.
 #   PREBUILDS_TEST_USE_TESTCONTAINERS=1  start nothing natively; the tests use Testcontainers
 #                            (needs a Docker engine that can pull images).
 set -euo pipefail
 cd "$(dirname "$0")"
 repo=$(pwd)
 source compose/native/postgres.sh
+source compose/native/rabbitmq.sh
 
 started_pg=""
-cleanup() { if [ -n "$started_pg" ]; then pg_native_stop "$repo/.local/test-postgres"; fi; }
+started_rabbit=""
+cleanup() {
+  if [ -n "$started_rabbit" ]; then rabbit_native_stop "$repo/.local/test-rabbitmq"; fi
+  if [ -n "$started_pg" ]; then pg_native_stop "$repo/.local/test-postgres"; fi
+}
 trap cleanup EXIT
 
 if [ -z "${PREBUILDS_TEST_POSTGRES:-}" ] && [ "${PREBUILDS_TEST_USE_TESTCONTAINERS:-0}" != 1 ]; then
@@ -18,6 +24,15 @@ if [ -z "${PREBUILDS_TEST_POSTGRES:-}" ] && [ "${PREBUILDS_TEST_USE_TESTCONTAINE
   pg_native_start "$repo/.local/test-postgres" "$port" fast
   started_pg=1
   export PREBUILDS_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
+fi
+
+if [ -z "${PREBUILDS_TEST_RABBITMQ:-}" ] && [ "${PREBUILDS_TEST_USE_TESTCONTAINERS:-0}" != 1 ]; then
+  amqp_port=$(free_port_from "${PREBUILDS_TEST_AMQP_PORT:-5673}")
+  management_port=$(free_port_from "${PREBUILDS_TEST_MANAGEMENT_PORT:-15673}")
+  rabbit_native_start "$repo/.local/test-rabbitmq" "$amqp_port" "$management_port"
+  started_rabbit=1
+  export PREBUILDS_TEST_RABBITMQ="amqp://guest:guest@127.0.0.1:$amqp_port/"
+  export PREBUILDS_TEST_RABBITMQ_MANAGEMENT="http://127.0.0.1:$management_port"
 fi
 
 echo "==> dotnet build"

@@ -95,7 +95,7 @@ public sealed class PostgresServer : IAsyncLifetime
 }
 
 [CollectionDefinition(Name)]
-public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
+public sealed class PostgresCollection : ICollectionFixture<PostgresServer>, ICollectionFixture<RabbitMqBroker>
 {
     public const string Name = "postgres";
 }

@@ -1,0 +1,21 @@
+namespace PrebuildsMessaging.Tests.Infrastructure;
+
+/// <summary>Waits for a condition that asynchronous processing will make true, failing with a message when it never does.</summary>
+public static class Eventually
+{
+    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition())
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"Timed out waiting for: {what}");
+    }
+}

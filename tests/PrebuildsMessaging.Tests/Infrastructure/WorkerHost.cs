@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using PrebuildsMessaging.Hosting;
+
+namespace PrebuildsMessaging.Tests.Infrastructure;
+
+/// <summary>The real worker (the same host `run` builds), on a real RabbitMQ and a test database.</summary>
+public sealed class WorkerHost : IAsyncDisposable
+{
+    private WorkerHost(IHost host) => Host = host;
+
+    public IHost Host { get; }
+
+    public IServiceProvider Services => Host.Services;
+
+    public static async Task<WorkerHost> StartAsync(TestDatabase db, string amqpUri, IDictionary<string, string?>? settings = null)
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = db.ConnectionString,
+            ["ConnectionStrings:RabbitMq"] = amqpUri,
+            ["Bus:Transport"] = "RabbitMq",
+            ["Bus:ReconcileBatchTimeLimit"] = "00:00:00.200",
+            ["Bus:RetryMinInterval"] = "00:00:00.100",
+            ["Bus:RetryMaxInterval"] = "00:00:01",
+            ["Schedule:Interval"] = "01:00:00",
+            ["Schedule:RunAtStartup"] = "false",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            values[key] = value;
+        }
+
+        var builder = ServiceHostFactory.CreateBuilder(b =>
+        {
+            b.Configuration.AddInMemoryCollection(values);
+            WorkerHostBuilder.AddWorker(b);
+        });
+        var host = builder.Build();
+        ServiceHostFactory.ValidateOptions(host.Services);
+        // MassTransit keeps a static log context; a second host in one process must not reuse the first one's (disposed) logger factory.
+        MassTransit.LogContext.ConfigureCurrentLogContext(host.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>());
+        await host.StartAsync();
+        return new WorkerHost(host);
+    }
+
+    public async Task StopAsync() => await Host.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await Host.StopAsync();
+        Host.Dispose();
+    }
+}

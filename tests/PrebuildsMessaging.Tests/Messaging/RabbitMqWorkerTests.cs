@@ -1,0 +1,182 @@
+using System.Text;
+using System.Text.Json;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using PrebuildsMessaging.Contracts;
+using PrebuildsMessaging.Tests.Infrastructure;
+using RabbitMQ.Client;
+
+namespace PrebuildsMessaging.Tests.Messaging;
+
+/// <summary>The whole worker on a real RabbitMQ and a real PostgreSQL.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker broker)
+{
+    private const string StatusQueryMarker = "FROM organizations o";
+
+    [Fact]
+    public async Task A_presets_change_sets_up_its_organization_end_to_end()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var org = await OrganizationWithPresetsAsync(db);
+        await using var worker = await WorkerHost.StartAsync(db, await broker.GetAmqpUriAsync());
+
+        await worker.Services.GetRequiredService<IBus>().Publish(new PresetsChanged
+        {
+            OrganizationId = org, TemplateId = Guid.NewGuid(), TemplateVersionId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow,
+        });
+
+        await Eventually.TrueAsync(() => ConvergedAsync(db, org), "the organization has its membership, group and group membership");
+    }
+
+    [Fact]
+    public async Task A_plain_json_presets_change_published_to_the_exchange_does_the_same()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var org = await OrganizationWithPresetsAsync(db);
+        var amqp = await broker.GetAmqpUriAsync();
+        await using var worker = await WorkerHost.StartAsync(db, amqp);
+
+        // What a producer that is not MassTransit sends: camelCase JSON, no envelope.
+        var body = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            organizationId = org,
+            templateId = Guid.NewGuid(),
+            templateVersionId = Guid.NewGuid(),
+            occurredAt = DateTimeOffset.UtcNow,
+        });
+        var factory = new ConnectionFactory { Uri = new Uri(amqp) };
+        await using (var connection = await factory.CreateConnectionAsync())
+        await using (var channel = await connection.CreateChannelAsync())
+        {
+            var properties = new BasicProperties { ContentType = "application/json", MessageId = Guid.NewGuid().ToString(), DeliveryMode = DeliveryModes.Persistent };
+            await channel.BasicPublishAsync("PrebuildsMessaging.Contracts:PresetsChanged", "", false, properties, body);
+        }
+
+        await Eventually.TrueAsync(() => ConvergedAsync(db, org), "the organization converges from a plain JSON event");
+    }
+
+    [Fact]
+    public async Task The_schedule_alone_converges_a_seeded_database()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var orgs = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            orgs.Add(await OrganizationWithPresetsAsync(db));
+        }
+
+        await using var worker = await WorkerHost.StartAsync(db, await broker.GetAmqpUriAsync(), new Dictionary<string, string?>
+        {
+            ["Schedule:Interval"] = "00:00:01",
+        });
+
+        foreach (var org in orgs)
+        {
+            await Eventually.TrueAsync(() => ConvergedAsync(db, org), $"organization {org} converges from the schedule");
+        }
+    }
+
+    [Fact]
+    public async Task A_converged_database_costs_only_status_queries_per_scheduled_tick()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            var org = await OrganizationWithPresetsAsync(db);
+            await db.Seed.MembershipAsync(org, db.PrebuildsUserId);
+            await db.Seed.GroupMemberAsync(await db.Seed.GroupAsync(org), db.PrebuildsUserId);
+        }
+
+        using var counter = new StatementCounter(db.Name);
+        await using var worker = await WorkerHost.StartAsync(db, await broker.GetAmqpUriAsync(), new Dictionary<string, string?>
+        {
+            ["Schedule:Interval"] = "00:00:01",
+        });
+
+        await Eventually.TrueAsync(() => Task.FromResult(counter.Statements.Count(s => s.Contains(StatusQueryMarker, StringComparison.Ordinal)) >= 3),
+            "three scheduled ticks");
+
+        Assert.All(counter.Statements, s => Assert.Contains(StatusQueryMarker, s, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_burst_of_500_change_events_over_50_organizations_costs_at_most_10_status_queries()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var orgs = new List<Guid>();
+        for (var i = 0; i < 50; i++)
+        {
+            orgs.Add(await OrganizationWithPresetsAsync(db));
+        }
+
+        using var counter = new StatementCounter(db.Name);
+        await using var worker = await WorkerHost.StartAsync(db, await broker.GetAmqpUriAsync(), new Dictionary<string, string?>
+        {
+            ["Bus:ReconcileBatchTimeLimit"] = "00:00:01",
+        });
+        var events = Enumerable.Range(0, 500).Select(i => new PresetsChanged
+        {
+            OrganizationId = orgs[i % orgs.Count], TemplateId = Guid.NewGuid(), TemplateVersionId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow,
+        });
+        await worker.Services.GetRequiredService<IBus>().PublishBatch(events);
+
+        await Eventually.TrueAsync(async () =>
+        {
+            foreach (var org in orgs)
+            {
+                if (!await ConvergedAsync(db, org))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }, "all 50 organizations converge", TimeSpan.FromSeconds(60));
+        await Task.Delay(TimeSpan.FromSeconds(2)); // let any trailing batch run before counting
+
+        var statusQueries = counter.Statements.Count(s => s.Contains(StatusQueryMarker, StringComparison.Ordinal));
+        Assert.InRange(statusQueries, 1, 10);
+    }
+
+    [Fact]
+    public async Task A_worker_stopped_mid_stream_and_started_again_loses_no_message()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var orgs = new List<Guid>();
+        for (var i = 0; i < 40; i++)
+        {
+            orgs.Add(await OrganizationWithPresetsAsync(db));
+        }
+
+        var amqp = await broker.GetAmqpUriAsync();
+        var first = await WorkerHost.StartAsync(db, amqp, new Dictionary<string, string?> { ["Bus:EnsureConcurrency"] = "1" });
+        await first.Services.GetRequiredService<IBus>().PublishBatch(orgs.Select(org => new PresetsChanged
+        {
+            OrganizationId = org, TemplateId = Guid.NewGuid(), TemplateVersionId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow,
+        }));
+        await Eventually.TrueAsync(async () => await db.ScalarAsync<long>("SELECT count(*) FROM groups") > 0, "the first worker has started writing");
+        await first.DisposeAsync();
+        var convergedWhenStopped = await db.ScalarAsync<long>("SELECT count(*) FROM group_members");
+
+        await using var second = await WorkerHost.StartAsync(db, amqp);
+        foreach (var org in orgs)
+        {
+            await Eventually.TrueAsync(() => ConvergedAsync(db, org), $"organization {org} converges after the restart", TimeSpan.FromSeconds(60));
+        }
+
+        Assert.True(convergedWhenStopped < orgs.Count, $"the first worker was stopped mid-stream ({convergedWhenStopped} of {orgs.Count} done)");
+    }
+
+    private static async Task<Guid> OrganizationWithPresetsAsync(TestDatabase db)
+    {
+        var org = await db.Seed.OrganizationAsync();
+        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        return org;
+    }
+
+    private static async Task<bool> ConvergedAsync(TestDatabase db, Guid org) =>
+        await db.Seed.MembershipCountAsync(org, db.PrebuildsUserId) == 1
+        && await db.Seed.GroupCountAsync(org) == 1
+        && await db.Seed.GroupMemberCountAsync(org, db.PrebuildsUserId) == 1;
+}
