@@ -34,13 +34,12 @@ rabbit_native_start() {
   state_dir=$(cd "$state_dir" && pwd)
   (
     rabbit_native_env "$state_dir"
+    # The Erlang distribution port defaults to 25672 whatever the AMQP port; derive it so brokers side by side never collide.
+    export RABBITMQ_NODE_PORT=$port RABBITMQ_DIST_PORT=$((port + 20000))
     cat >"$RABBITMQ_CONFIG_FILE" <<CONF
 listeners.tcp.default = 127.0.0.1:$port
 management.tcp.ip = 127.0.0.1
 management.tcp.port = $management_port
-distribution.listener.interface = 127.0.0.1
-distribution.listener.port_range.min = $((port + 20000))
-distribution.listener.port_range.max = $((port + 20000))
 log.console = false
 CONF
     echo "[rabbitmq_management]." >"$RABBITMQ_ENABLED_PLUGINS_FILE"
@@ -50,7 +49,7 @@ CONF
     fi
     echo "==> starting RabbitMQ on 127.0.0.1:$port (management on $management_port)"
     ERL_EPMD_ADDRESS=127.0.0.1 nohup /usr/lib/rabbitmq/bin/rabbitmq-server >"$state_dir/server.out" 2>&1 &
-    if ! /usr/lib/rabbitmq/bin/rabbitmqctl -q wait --timeout 120 "$RABBITMQ_PID_FILE" >/dev/null 2>&1; then
+    if ! /usr/lib/rabbitmq/bin/rabbitmqctl -q wait --timeout 60 "$RABBITMQ_PID_FILE" >/dev/null 2>&1; then
       tail -n 40 "$state_dir/server.out" >&2
       exit 1
     fi
