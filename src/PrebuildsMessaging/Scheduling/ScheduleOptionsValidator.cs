@@ -18,6 +18,11 @@ internal sealed class ScheduleOptionsValidator : IValidateOptions<ScheduleOption
             failures.Add($"{ScheduleOptions.SectionName}:Interval must be at least 00:00:01.");
         }
 
+        if (!Enum.IsDefined(options.Store))
+        {
+            failures.Add($"{ScheduleOptions.SectionName}:Store must be Postgres or InMemory.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

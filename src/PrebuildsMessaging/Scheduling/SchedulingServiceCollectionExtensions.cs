@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using PrebuildsMessaging.Configuration;
 using Quartz;
 
 namespace PrebuildsMessaging.Scheduling;
@@ -8,8 +9,8 @@ namespace PrebuildsMessaging.Scheduling;
 public static class SchedulingServiceCollectionExtensions
 {
     /// <summary>
-    /// The Quartz schedule that publishes full reconciliations, and the one at start-up. Quartz keeps its
-    /// triggers in memory: each replica fires on its own schedule (the batch consumer absorbs the duplicates).
+    /// The Quartz schedule that publishes full reconciliations, and the one at start-up. With the default
+    /// Postgres store Quartz runs clustered, so N replicas fire once per interval between them.
     /// </summary>
     public static IServiceCollection AddPrebuildsSchedule(this IServiceCollection services, IConfiguration configuration)
     {
@@ -20,24 +21,39 @@ public static class SchedulingServiceCollectionExtensions
 
         services.AddQuartz(q =>
         {
-            q.ConfigureScheduler(o => o.InstanceName = "prebuilds-messaging");
-            q.AddJob<ReconcileScheduleJob>(j => j.WithIdentity(ReconcileScheduleJob.Key).StoreDurably());
-            q.AddTrigger(t =>
+            q.ConfigureScheduler(o =>
             {
-                t.ForJob(ReconcileScheduleJob.Key).WithIdentity("reconcile-all-trigger", ReconcileScheduleJob.Key.Group);
-                if (!string.IsNullOrWhiteSpace(schedule.Cron) && CronExpression.TryParse(schedule.Cron, out _))
+                o.InstanceName = "prebuilds-messaging";
+                if (schedule.Store == ScheduleStore.Postgres)
                 {
-                    t.WithCronSchedule(schedule.Cron, c => c.WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed));
-                }
-                else
-                {
-                    var interval = schedule.Interval >= TimeSpan.FromSeconds(1) ? schedule.Interval : TimeSpan.FromSeconds(1);
-                    t.StartAt(DateTimeOffset.UtcNow.Add(interval))
-                        .WithSimpleSchedule(s => s.WithInterval(interval).RepeatForever().WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount));
+                    // Unique within the cluster, also for two workers in one process.
+                    o.InstanceId = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
                 }
             });
+            if (schedule.Store == ScheduleStore.Postgres)
+            {
+                q.UsePersistentStore(store =>
+                {
+                    store.UsePostgres(configuration.GetConnectionString(PostgresOptions.ConnectionStringName) ?? "");
+                    store.ConfigureStore(o =>
+                    {
+                        o.TablePrefix = QuartzSchema.TablePrefix;
+                        o.SchemaProvisioning = SchemaProvisioning.Validate; // `migrate` creates the tables
+                        o.UseDbLocks = true; // row locks in qrtz_locks: one replica acquires each firing
+                    });
+                    store.UseSystemTextJsonSerializer();
+                    store.UseClustering(c => c.CheckinInterval = TimeSpan.FromSeconds(10));
+                });
+            }
+
+            q.AddJob<ReconcileScheduleJob>(j => j.WithIdentity(ReconcileScheduleJob.Key).StoreDurably());
+            q.AddTrigger(t => ReconcileScheduleTrigger.Configure(t, schedule));
         });
+        // Replicas share one stored trigger: one that starts later must not replace it (a replaced trigger
+        // leaves two phase-shifted schedules firing the one row, twice per interval).
+        services.Configure<QuartzOptions>(o => o.Scheduling.IgnoreDuplicates = true);
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        services.AddHostedService<StoredScheduleSynchronizer>();
         services.AddHostedService<StartupReconcileRequester>();
         return services;
     }

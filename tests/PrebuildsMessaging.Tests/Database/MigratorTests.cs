@@ -19,6 +19,10 @@ public sealed class MigratorTests(PostgresServer server)
         Assert.Equal(1, await db.ScalarAsync<long>("SELECT count(*) FROM pg_namespace WHERE nspname = 'prebuilds_messaging'"));
         Assert.Equal(1, await db.ScalarAsync<long>("SELECT count(*) FROM prebuilds_messaging.schema_versions"));
         Assert.False(await db.ScalarAsync<bool>("SELECT to_regclass('public.organizations') IS NOT NULL"));
+        foreach (var table in new[] { "qrtz_job_details", "qrtz_triggers", "qrtz_locks", "qrtz_scheduler_state", "qrtz_fired_triggers" })
+        {
+            Assert.True(await db.ScalarAsync<bool>("SELECT to_regclass('prebuilds_messaging.' || @table) IS NOT NULL", new { table }), table);
+        }
     }
 
     [Fact]

@@ -13,6 +13,7 @@ namespace PrebuildsMessaging.Tests.Messaging;
 public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker broker)
 {
     private const string StatusQueryMarker = "FROM organizations o";
+    private const string QuartzTables = "prebuilds_messaging.qrtz_";
 
     [Fact]
     public async Task A_presets_change_sets_up_its_organization_end_to_end()
@@ -77,6 +78,64 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
         }
     }
 
+    [Theory]
+    [InlineData("Postgres", 2, 8)]
+    [InlineData("InMemory", 9, 14)]
+    public async Task Two_replicas_on_the_clustered_store_fire_once_per_interval_between_them(string store, int atLeast, int atMost)
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var amqp = await broker.GetAmqpUriAsync();
+        // One request per batch, so every tick is one status query.
+        var settings = new Dictionary<string, string?>
+        {
+            ["Schedule:Interval"] = "00:00:01",
+            ["Schedule:Store"] = store,
+            ["Bus:ReconcileBatchMessageLimit"] = "1",
+            ["Bus:ReconcileBatchTimeLimit"] = "00:00:00.010",
+        };
+        // Two replicas are two processes, as in production (Quartz registers schedulers per process).
+        await using var first = await WorkerProcess.StartAsync(db, amqp, settings);
+        await using var second = await WorkerProcess.StartAsync(db, amqp, settings);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        // Each reconciliation (one status query) logs one line in the process that ran it.
+        int Reconciliations() => ReconciliationLines(first.Output) + ReconciliationLines(second.Output);
+        var before = Reconciliations();
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        var ticks = Reconciliations() - before;
+
+        // Six seconds at a one-second interval: about 6 ticks clustered, about 12 with two independent schedulers.
+        Assert.InRange(ticks, atLeast, atMost);
+    }
+
+    [Fact]
+    public async Task A_changed_interval_reaches_the_stored_trigger_and_an_unchanged_one_leaves_it_alone()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var amqp = await broker.GetAmqpUriAsync();
+        const string storedInterval = "SELECT repeat_interval FROM prebuilds_messaging.qrtz_simple_triggers";
+        const string nextFire = "SELECT next_fire_time FROM prebuilds_messaging.qrtz_triggers";
+
+        await using (await WorkerHost.StartAsync(db, amqp, new Dictionary<string, string?> { ["Schedule:Interval"] = "01:00:00" }))
+        {
+        }
+
+        Assert.Equal(3_600_000, await db.ScalarAsync<long>(storedInterval));
+        var firstNextFire = await db.ScalarAsync<long>(nextFire);
+
+        await using (await WorkerHost.StartAsync(db, amqp, new Dictionary<string, string?> { ["Schedule:Interval"] = "01:00:00" }))
+        {
+        }
+
+        Assert.Equal(firstNextFire, await db.ScalarAsync<long>(nextFire)); // a replica starting with the same schedule replaces nothing
+
+        await using (await WorkerHost.StartAsync(db, amqp, new Dictionary<string, string?> { ["Schedule:Interval"] = "00:10:00" }))
+        {
+        }
+
+        Assert.Equal(600_000, await db.ScalarAsync<long>(storedInterval));
+    }
+
     [Fact]
     public async Task A_converged_database_costs_only_status_queries_per_scheduled_tick()
     {
@@ -97,7 +156,11 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
         await Eventually.TrueAsync(() => Task.FromResult(counter.Statements.Count(s => s.Contains(StatusQueryMarker, StringComparison.Ordinal)) >= 3),
             "three scheduled ticks");
 
-        Assert.All(counter.Statements, s => Assert.Contains(StatusQueryMarker, s, StringComparison.Ordinal));
+        // Quartz's clustered store keeps its own bookkeeping in prebuilds_messaging.qrtz_*; everything the
+        // reconciliation itself ran is the status query, and no command wrote anything.
+        var reconciliation = counter.Statements.Where(s => !s.Contains(QuartzTables, StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(reconciliation);
+        Assert.All(reconciliation, s => Assert.Contains(StatusQueryMarker, s, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -167,6 +230,9 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
 
         Assert.True(convergedWhenStopped < orgs.Count, $"the first worker was stopped mid-stream ({convergedWhenStopped} of {orgs.Count} done)");
     }
+
+    private static int ReconciliationLines(string output) =>
+        output.Split('\n').Count(line => line.Contains("organizations checked", StringComparison.Ordinal));
 
     private static async Task<Guid> OrganizationWithPresetsAsync(TestDatabase db)
     {

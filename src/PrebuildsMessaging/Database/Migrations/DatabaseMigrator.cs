@@ -8,7 +8,8 @@ namespace PrebuildsMessaging.Database.Migrations;
 
 /// <summary>
 /// Applies the service's own schema (sql/migrations/, journaled in prebuilds_messaging.schema_versions by
-/// DbUp), and on request Coder's development tables (sql/schema/) and the recommended preset index.
+/// DbUp) and Quartz's tables in it, and on request Coder's development tables (sql/schema/) and the
+/// recommended preset index.
 /// Replicas that migrate at once take turns on a PostgreSQL advisory lock.
 /// </summary>
 public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, ILogger<DatabaseMigrator> logger)
@@ -37,6 +38,9 @@ public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, ILogge
 
             LogApplying(logger, "service schema", "sql/migrations/");
             Upgrade("sql/migrations/");
+
+            var quartzStatements = await Scheduling.QuartzSchema.ProvisionAsync(lockConnection, cancellationToken).ConfigureAwait(false);
+            LogQuartz(logger, quartzStatements, Scheduling.QuartzSchema.TablePrefix);
         }
         finally
         {
@@ -101,6 +105,9 @@ public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, ILogge
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Applied {ScriptCount} new scripts from {ResourcePrefix}")]
     private static partial void LogApplied(ILogger logger, int scriptCount, string resourcePrefix);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Quartz scheduler tables ensured ({StatementCount} idempotent statements, prefix {TablePrefix})")]
+    private static partial void LogQuartz(ILogger logger, int statementCount, string tablePrefix);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The recommended preset index already exists and is valid")]
     private static partial void LogIndexPresent(ILogger logger);

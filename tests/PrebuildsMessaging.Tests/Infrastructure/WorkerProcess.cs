@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace PrebuildsMessaging.Tests.Infrastructure;
+
+/// <summary>
+/// The real executable (`PrebuildsMessaging run`) as its own process: what a replica is in production.
+/// Configured through environment variables, as an operator would; stopped with SIGINT (Ctrl-C).
+/// </summary>
+public sealed class WorkerProcess : IAsyncDisposable
+{
+    private readonly Process process;
+    private readonly StringBuilder output = new();
+    private readonly TaskCompletionSource started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private WorkerProcess(Process process) => this.process = process;
+
+    public string Output
+    {
+        get
+        {
+            lock (output)
+            {
+                return output.ToString();
+            }
+        }
+    }
+
+    public static async Task<WorkerProcess> StartAsync(TestDatabase db, string amqpUri, IDictionary<string, string?>? settings = null)
+    {
+        var app = Path.Combine(AppContext.BaseDirectory, "PrebuildsMessaging.dll");
+        var info = new ProcessStartInfo("dotnet", [app, "run"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment["ConnectionStrings__Postgres"] = db.ConnectionString;
+        info.Environment["ConnectionStrings__RabbitMq"] = amqpUri;
+        info.Environment["Bus__ReconcileBatchTimeLimit"] = "00:00:00.200";
+        info.Environment["Schedule__Interval"] = "01:00:00";
+        info.Environment["Schedule__RunAtStartup"] = "false";
+        info.Environment["Logging__Console__FormatterName"] = "simple";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var worker = new WorkerProcess(process);
+        process.OutputDataReceived += (_, e) => worker.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => worker.Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var timeout = Task.Delay(TimeSpan.FromSeconds(30));
+        var exited = process.WaitForExitAsync();
+        var first = await Task.WhenAny(worker.started.Task, timeout, exited);
+        if (first != worker.started.Task)
+        {
+            await worker.DisposeAsync();
+            throw new InvalidOperationException($"The worker process did not start:\n{worker.Output}");
+        }
+
+        return worker;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (output)
+        {
+            output.AppendLine(line);
+        }
+
+        if (line.Contains("Application started", StringComparison.Ordinal))
+        {
+            started.TrySetResult();
+        }
+    }
+
+    /// <summary>Ctrl-C, then waits for the graceful shutdown; returns the exit code.</summary>
+    public async Task<int> StopAsync()
+    {
+        if (!process.HasExited)
+        {
+            using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(45));
+            try
+            {
+                await process.WaitForExitAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+        }
+
+        return process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        process.Dispose();
+    }
+}
