@@ -3,7 +3,9 @@
 # then the worker in the foreground (Ctrl-C stops it; the servers keep running for the CLI).
 #   ./run.sh         start everything and run the worker
 #   ./run.sh stop    stop the servers that ./run.sh started
-# Data lives in .local/run-postgres and .local/run-rabbitmq; a second run reuses it.
+# Where a Docker engine answers, it runs compose/docker-compose.yml instead (PREBUILDS_RUN_MODE=native
+# forces the native servers, PREBUILDS_RUN_MODE=docker forces Docker). Natively, data lives in
+# .local/run-postgres and .local/run-rabbitmq; a second run reuses it.
 set -euo pipefail
 cd "$(dirname "$0")"
 repo=$(pwd)
@@ -13,6 +15,16 @@ source compose/native/rabbitmq.sh
 pg_port=${PREBUILDS_PG_PORT:-55442}
 amqp_port=${PREBUILDS_AMQP_PORT:-5672}
 management_port=${PREBUILDS_MANAGEMENT_PORT:-15672}
+
+mode=${PREBUILDS_RUN_MODE:-}
+if [ -z "$mode" ]; then
+  if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then mode=docker; else mode=native; fi
+fi
+if [ "$mode" = docker ]; then
+  if [ "${1:-}" = stop ]; then exec docker compose -f compose/docker-compose.yml down; fi
+  echo "==> docker compose (PostgreSQL, RabbitMQ, migrate, seed-demo, worker)"
+  exec docker compose -f compose/docker-compose.yml up --build
+fi
 
 if [ "${1:-}" = stop ]; then
   rabbit_native_stop "$repo/.local/run-rabbitmq"

@@ -1,10 +1,7 @@
-using System.Text;
-using System.Text.Json;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using PrebuildsMessaging.Contracts;
 using PrebuildsMessaging.Tests.Infrastructure;
-using RabbitMQ.Client;
 
 namespace PrebuildsMessaging.Tests.Messaging;
 
@@ -39,20 +36,7 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
         await using var worker = await WorkerHost.StartAsync(db, amqp);
 
         // What a producer that is not MassTransit sends: camelCase JSON, no envelope.
-        var body = JsonSerializer.SerializeToUtf8Bytes(new
-        {
-            organizationId = org,
-            templateId = Guid.NewGuid(),
-            templateVersionId = Guid.NewGuid(),
-            occurredAt = DateTimeOffset.UtcNow,
-        });
-        var factory = new ConnectionFactory { Uri = new Uri(amqp) };
-        await using (var connection = await factory.CreateConnectionAsync())
-        await using (var channel = await connection.CreateChannelAsync())
-        {
-            var properties = new BasicProperties { ContentType = "application/json", MessageId = Guid.NewGuid().ToString(), DeliveryMode = DeliveryModes.Persistent };
-            await channel.BasicPublishAsync("PrebuildsMessaging.Contracts:PresetsChanged", "", false, properties, body);
-        }
+        await PlainJsonPublisher.PresetsChangedAsync(amqp, [org]);
 
         await Eventually.TrueAsync(() => ConvergedAsync(db, org), "the organization converges from a plain JSON event");
     }
@@ -203,32 +187,33 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
     }
 
     [Fact]
-    public async Task A_worker_stopped_mid_stream_and_started_again_loses_no_message()
+    public async Task A_worker_stopped_with_ctrl_c_mid_stream_exits_cleanly_and_a_new_one_loses_no_message()
     {
         await using var db = await server.CreateDatabaseAsync();
         var orgs = new List<Guid>();
-        for (var i = 0; i < 40; i++)
+        for (var i = 0; i < 150; i++)
         {
             orgs.Add(await OrganizationWithPresetsAsync(db));
         }
 
         var amqp = await broker.GetAmqpUriAsync();
-        var first = await WorkerHost.StartAsync(db, amqp, new Dictionary<string, string?> { ["Bus:EnsureConcurrency"] = "1" });
-        await first.Services.GetRequiredService<IBus>().PublishBatch(orgs.Select(org => new PresetsChanged
-        {
-            OrganizationId = org, TemplateId = Guid.NewGuid(), TemplateVersionId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow,
-        }));
+        var first = await WorkerProcess.StartAsync(db, amqp, new Dictionary<string, string?> { ["Bus:EnsureConcurrency"] = "1" });
+        await PlainJsonPublisher.PresetsChangedAsync(amqp, orgs);
         await Eventually.TrueAsync(async () => await db.ScalarAsync<long>("SELECT count(*) FROM groups") > 0, "the first worker has started writing");
+
+        var exitCode = await first.StopAsync();
+        var doneWhenStopped = await db.ScalarAsync<long>("SELECT count(*) FROM group_members");
         await first.DisposeAsync();
-        var convergedWhenStopped = await db.ScalarAsync<long>("SELECT count(*) FROM group_members");
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("Application is shutting down", first.Output, StringComparison.Ordinal);
+        Assert.True(doneWhenStopped < orgs.Count, $"the first worker was stopped mid-stream ({doneWhenStopped} of {orgs.Count} done)");
 
         await using var second = await WorkerHost.StartAsync(db, amqp);
         foreach (var org in orgs)
         {
             await Eventually.TrueAsync(() => ConvergedAsync(db, org), $"organization {org} converges after the restart", TimeSpan.FromSeconds(60));
         }
-
-        Assert.True(convergedWhenStopped < orgs.Count, $"the first worker was stopped mid-stream ({convergedWhenStopped} of {orgs.Count} done)");
     }
 
     private static int ReconciliationLines(string output) =>
