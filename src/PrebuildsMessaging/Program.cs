@@ -1,3 +1,3 @@
 using PrebuildsMessaging.Cli;
 
-return await PrebuildsCommandLine.Create().Parse(args).InvokeAsync().ConfigureAwait(false);
+return await PrebuildsCommandLine.InvokeAsync(args).ConfigureAwait(false);

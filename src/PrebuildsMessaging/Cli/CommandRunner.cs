@@ -9,6 +9,7 @@ public static class ExitCodes
 {
     public const int Success = 0;
     public const int Failure = 1;
+    /// <summary>Bad configuration or bad command-line usage: nothing was done.</summary>
     public const int ConfigurationError = 2;
 }
 

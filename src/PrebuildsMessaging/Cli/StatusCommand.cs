@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using PrebuildsMessaging.Reconciliation;
+
+namespace PrebuildsMessaging.Cli;
+
+/// <summary>
+/// <c>status [--org ID]... [--json]</c>: one status query, one row per organization with prebuild presets,
+/// and a total. Exit code 0 when everything has converged, 1 when something is missing.
+/// </summary>
+internal static class StatusCommand
+{
+    public static Command Create()
+    {
+        var orgs = OrganizationOption.Create("Only these organizations (repeatable); default: every organization.");
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
+        var command = new Command("status", "Show, per organization with prebuild presets, whether the prebuilds user, group and group membership exist. Exit code 0 when all have converged, 1 otherwise.")
+        {
+            orgs,
+            json,
+        };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(async (host, token) =>
+        {
+            var ids = parse.GetValue(orgs) ?? [];
+            var scope = ids.Length == 0 ? ReconciliationScope.All : ReconciliationScope.For(ids);
+            var statuses = await host.Services.GetRequiredService<PrebuildStatusReader>().ReadAsync(scope, token).ConfigureAwait(false);
+            var summary = StatusSummary.Of(statuses);
+            Console.Write(parse.GetValue(json) ? AsJson(statuses, summary) : AsTable(statuses, summary));
+            return summary.Converged == summary.Organizations ? ExitCodes.Success : ExitCodes.Failure;
+        }, ct));
+        return command;
+    }
+
+    private static string AsTable(IReadOnlyList<OrganizationPrebuildStatus> statuses, StatusSummary summary)
+    {
+        var nameWidth = Math.Max(12, statuses.Select(s => s.OrganizationName.Length).DefaultIfEmpty(0).Max());
+        var lines = new List<string>
+        {
+            string.Create(CultureInfo.InvariantCulture, $"{"ORGANIZATION".PadRight(nameWidth)}  {"ID",-36}  {"MEMBER",-6}  {"GROUP",-36}  IN GROUP"),
+        };
+        lines.AddRange(statuses.Select(s => string.Create(CultureInfo.InvariantCulture,
+            $"{s.OrganizationName.PadRight(nameWidth)}  {s.OrganizationId,-36}  {(s.HasPrebuildUser ? "yes" : "no"),-6}  {(s.PrebuildsGroupId?.ToString() ?? "missing"),-36}  {(s.HasPrebuildUserInGroup ? "yes" : "no")}")));
+        lines.Add(string.Create(CultureInfo.InvariantCulture,
+            $"total: {summary.Organizations} organizations, {summary.Converged} converged, {summary.MissingPieces} missing pieces"));
+        return string.Join(Environment.NewLine, lines) + Environment.NewLine;
+    }
+
+    private static string AsJson(IReadOnlyList<OrganizationPrebuildStatus> statuses, StatusSummary summary) =>
+        JsonSerializer.Serialize(new
+        {
+            organizations = statuses.Select(s => new
+            {
+                id = s.OrganizationId,
+                name = s.OrganizationName,
+                member = s.HasPrebuildUser,
+                groupId = s.PrebuildsGroupId,
+                inGroup = s.HasPrebuildUserInGroup,
+                converged = s.IsConverged,
+            }),
+            total = new { organizations = summary.Organizations, converged = summary.Converged, missingPieces = summary.MissingPieces },
+        }, JsonOptions) + Environment.NewLine;
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+}

@@ -1,0 +1,29 @@
+using System.Diagnostics;
+
+namespace PrebuildsMessaging.Tests.Infrastructure;
+
+/// <summary>One run of the real executable with a subcommand, configured through the environment like an operator's shell.</summary>
+public sealed record CliRun(int ExitCode, string StandardOutput, string StandardError)
+{
+    public static async Task<CliRun> ExecuteAsync(IDictionary<string, string?> environment, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "PrebuildsMessaging.dll"), .. args])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the executable");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return new CliRun(process.ExitCode, await stdout, await stderr);
+    }
+}
