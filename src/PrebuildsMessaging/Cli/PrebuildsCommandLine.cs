@@ -30,6 +30,7 @@ internal static class PrebuildsCommandLine
         root.Subcommands.Add(MigrateCommand.Create());
         root.Subcommands.Add(SeedDemoCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(ReconcileCommand.Create());
         // With no subcommand, the executable runs the worker.
         root.SetAction((_, ct) => RunCommand.RunAsync(ct));
         return root;

@@ -9,8 +9,8 @@ namespace PrebuildsMessaging.Messaging;
 
 public static class MessagingServiceCollectionExtensions
 {
-    /// <summary>MassTransit on RabbitMQ (or in memory), with the service's consumers.</summary>
-    public static IServiceCollection AddPrebuildsMessaging(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>MassTransit on RabbitMQ (or in memory), with the service's consumers (the worker) or without them (a CLI client).</summary>
+    public static IServiceCollection AddPrebuildsMessaging(this IServiceCollection services, IConfiguration configuration, bool withConsumers = true)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<BusOptions>().Bind(configuration.GetSection(BusOptions.SectionName)).ValidateOnStart();
@@ -19,7 +19,11 @@ public static class MessagingServiceCollectionExtensions
 
         services.AddMassTransit(x =>
         {
-            x.AddPrebuildsConsumers();
+            if (withConsumers)
+            {
+                x.AddPrebuildsConsumers();
+            }
+
             if (transport == BusTransport.InMemory)
             {
                 x.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));

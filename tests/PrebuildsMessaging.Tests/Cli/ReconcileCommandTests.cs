@@ -1,0 +1,52 @@
+using PrebuildsMessaging.Tests.Infrastructure;
+
+namespace PrebuildsMessaging.Tests.Cli;
+
+[Collection(PostgresCollection.Name)]
+public sealed class ReconcileCommandTests(PostgresServer server, RabbitMqBroker broker)
+{
+    [Fact]
+    public async Task Reconcile_wait_returns_after_convergence_with_the_counts()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var missing = await db.Seed.OrganizationAsync("acme");
+        await db.Seed.TemplatesAsync(missing, desiredInstances: 1);
+        var done = await db.Seed.OrganizationAsync("initech");
+        await db.Seed.TemplatesAsync(done, desiredInstances: 1);
+        await db.Seed.MembershipAsync(done, db.PrebuildsUserId);
+        await db.Seed.GroupMemberAsync(await db.Seed.GroupAsync(done), db.PrebuildsUserId);
+        var amqp = await broker.GetAmqpUriAsync();
+        await using var worker = await WorkerHost.StartAsync(db, amqp);
+
+        var run = await CliRun.ExecuteAsync(
+            new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = db.ConnectionString, ["ConnectionStrings:RabbitMq"] = amqp },
+            "reconcile", "--wait", "--timeout", "60s");
+
+        Assert.True(run.ExitCode == 0, run.StandardOutput + run.StandardError);
+        Assert.Contains("2 organizations checked, 1 commands sent", run.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"{missing}: ensured; created: membership, group, group membership; already there: 0", run.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(1, await db.Seed.GroupMemberCountAsync(missing, db.PrebuildsUserId));
+    }
+
+    [Fact]
+    public async Task Reconcile_wait_without_a_worker_times_out_with_exit_1()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        using var management = new RabbitMqManagement(await broker.GetAmqpUriAsync());
+        var vhost = $"prebuilds-{Guid.NewGuid():N}";
+        var amqp = await management.CreateVirtualHostAsync(vhost);
+        try
+        {
+            var run = await CliRun.ExecuteAsync(
+                new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = db.ConnectionString, ["ConnectionStrings:RabbitMq"] = amqp },
+                "reconcile", "--wait", "--timeout", "2s");
+
+            Assert.Equal(1, run.ExitCode);
+            Assert.Contains("no worker answered", run.StandardError, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await management.DeleteVirtualHostAsync(vhost);
+        }
+    }
+}
