@@ -32,7 +32,15 @@ internal static class CommandRunner
 
         using (host)
         {
-            return await action(host, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await action(host, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ConfigurationFailures(ex) is { } failures)
+            {
+                await ReportConfigurationErrorAsync(failures).ConfigureAwait(false);
+                return ExitCodes.ConfigurationError;
+            }
         }
     }
 
@@ -44,6 +52,8 @@ internal static class CommandRunner
             aggregate.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures).ToList(),
         // The configuration binder's own error, e.g. a value that is not a GUID; it names the setting.
         InvalidOperationException when exception.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => [exception.Message],
+        // Our own parsers (e.g. ConnectionStrings:RabbitMq, RabbitMq:ManagementUrl) name the setting in the message.
+        FormatException => [exception.Message],
         _ => null,
     };
 

@@ -31,6 +31,8 @@ internal static class PrebuildsCommandLine
         root.Subcommands.Add(SeedDemoCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(ReconcileCommand.Create());
+        root.Subcommands.Add(ErrorsCommand.Create());
+        root.Subcommands.Add(ReplayCommand.Create());
         // With no subcommand, the executable runs the worker.
         root.SetAction((_, ct) => RunCommand.RunAsync(ct));
         return root;

@@ -1,0 +1,78 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using PrebuildsMessaging.Messaging;
+
+namespace PrebuildsMessaging.Operations;
+
+/// <summary>
+/// RabbitMQ's management HTTP API, for reading error queues. Messages are read with
+/// ackmode ack_requeue_true: RabbitMQ hands them out and puts them back in their place, so the listing
+/// neither consumes nor reorders them (RabbitMQ marks them redelivered).
+/// </summary>
+public sealed class RabbitMqManagementClient : IDisposable
+{
+    private readonly HttpClient http;
+    private readonly string virtualHost;
+
+    public RabbitMqManagementClient(RabbitMqConnection connection, Uri managementUrl)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        virtualHost = Uri.EscapeDataString(connection.VirtualHost);
+        http = new HttpClient { BaseAddress = new Uri(managementUrl.ToString().TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{connection.Username}:{connection.Password}")));
+    }
+
+    public async Task<IReadOnlyList<ErrorQueueInfo>> ErrorQueuesAsync(CancellationToken cancellationToken)
+    {
+        var queues = await http.GetFromJsonAsync<JsonElement>(new Uri($"api/queues/{virtualHost}?columns=name,messages", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        return queues.EnumerateArray()
+            .Select(q => new ErrorQueueInfo(q.GetProperty("name").GetString()!, q.TryGetProperty("messages", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetInt64() : 0))
+            .Where(q => ErrorQueueInfo.IsErrorOrSkipped(q.Name))
+            .OrderBy(q => q.Name, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    public async Task<IReadOnlyList<ErrorQueueMessage>> PeekAsync(string queue, int count, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsJsonAsync(new Uri($"api/queues/{virtualHost}/{Uri.EscapeDataString(queue)}/get", UriKind.Relative),
+            new { count, ackmode = "ack_requeue_true", encoding = "auto", truncate = 4096 }, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        var messages = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken).ConfigureAwait(false);
+        return messages.EnumerateArray().Select(Describe).ToList();
+    }
+
+    private static ErrorQueueMessage Describe(JsonElement message)
+    {
+        var properties = message.GetProperty("properties");
+        var headers = properties.TryGetProperty("headers", out var h) ? h : default;
+        string? Header(string name) => headers.ValueKind == JsonValueKind.Object && headers.TryGetProperty(name, out var v) ? v.ToString() : null;
+        string? Property(string name) => properties.TryGetProperty(name, out var v) ? v.ToString() : null;
+        return new ErrorQueueMessage(
+            Property("message_id"),
+            Header("MT-Fault-MessageType") ?? MessageTypeFromEnvelope(message) ?? $"unreadable ({Property("content_type") ?? "no content type"})",
+            Header("MT-Fault-ExceptionType"),
+            Header("MT-Fault-Message"),
+            Header("MT-Fault-Timestamp"),
+            Header("MT-Reason"));
+    }
+
+    private static string? MessageTypeFromEnvelope(JsonElement message)
+    {
+        try
+        {
+            using var body = JsonDocument.Parse(message.GetProperty("payload").GetString() ?? "");
+            return body.RootElement.TryGetProperty("messageType", out var types) && types.ValueKind == JsonValueKind.Array && types.GetArrayLength() > 0
+                ? types[0].GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public void Dispose() => http.Dispose();
+}
