@@ -31,4 +31,7 @@ public sealed class BusOptions
     public TimeSpan RetryMinInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     public TimeSpan RetryMaxInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A message body larger than this is refused and goes to the _error queue.</summary>
+    public long MaxMessageBytes { get; set; } = 256 * 1024;
 }

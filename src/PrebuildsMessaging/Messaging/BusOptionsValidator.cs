@@ -50,6 +50,11 @@ internal sealed class BusOptionsValidator(IConfiguration configuration) : IValid
             failures.Add($"{BusOptions.SectionName}:RetryMinInterval must be positive and at most {BusOptions.SectionName}:RetryMaxInterval.");
         }
 
+        if (options.MaxMessageBytes is < 1024 or > 128L * 1024 * 1024)
+        {
+            failures.Add($"{BusOptions.SectionName}:MaxMessageBytes must be between 1024 and 134217728.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -72,6 +72,7 @@ public static class MessagingServiceCollectionExtensions
                 rabbit.SetQuorumQueue();
             }
 
+            endpoint.UseConsumeFilter(typeof(MessageSizeFilter<>), context);
             endpoint.UseMessageRetry(r =>
             {
                 r.Exponential(bus.RetryLimit, bus.RetryMinInterval, bus.RetryMaxInterval, bus.RetryMinInterval);

@@ -50,13 +50,20 @@ public sealed class RabbitMqManagementClient : IDisposable
         var headers = properties.TryGetProperty("headers", out var h) ? h : default;
         string? Header(string name) => headers.ValueKind == JsonValueKind.Object && headers.TryGetProperty(name, out var v) ? v.ToString() : null;
         string? Property(string name) => properties.TryGetProperty(name, out var v) ? v.ToString() : null;
+        var reason = Header("MT-Reason");
+        var exceptionMessage = Header("MT-Fault-Message");
+        if (exceptionMessage is null && reason == "dead-letter")
+        {
+            exceptionMessage = "Skipped: no consumer on this endpoint handles the message's type.";
+        }
+
         return new ErrorQueueMessage(
             Property("message_id"),
             Header("MT-Fault-MessageType") ?? MessageTypeFromEnvelope(message) ?? $"unreadable ({Property("content_type") ?? "no content type"})",
             Header("MT-Fault-ExceptionType"),
-            Header("MT-Fault-Message"),
+            exceptionMessage,
             Header("MT-Fault-Timestamp"),
-            Header("MT-Reason"));
+            reason);
     }
 
     private static string? MessageTypeFromEnvelope(JsonElement message)
@@ -64,7 +71,8 @@ public sealed class RabbitMqManagementClient : IDisposable
         try
         {
             using var body = JsonDocument.Parse(message.GetProperty("payload").GetString() ?? "");
-            return body.RootElement.TryGetProperty("messageType", out var types) && types.ValueKind == JsonValueKind.Array && types.GetArrayLength() > 0
+            return body.RootElement.ValueKind == JsonValueKind.Object
+                   && body.RootElement.TryGetProperty("messageType", out var types) && types.ValueKind == JsonValueKind.Array && types.GetArrayLength() > 0
                 ? types[0].GetString()
                 : null;
         }

@@ -1,0 +1,86 @@
+using PrebuildsMessaging.Contracts;
+using PrebuildsMessaging.Tests.Infrastructure;
+
+namespace PrebuildsMessaging.Tests.Messaging;
+
+/// <summary>Bad input lands in an _error or _skipped queue with a reason a person can read; nothing else stalls.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker broker)
+{
+    private const string PresetsExchange = "PrebuildsMessaging.Contracts:PresetsChanged";
+
+    public static TheoryData<string, string, string, string, string> Cases() => new()
+    {
+        // name, content type, body, queue it lands in, text the fault reason contains
+        { "not JSON", "application/json", "this is not json", "prebuilds-presets-changed_error", "JsonReaderException" },
+        { "JSON of the wrong shape", "application/json", "[1, 2, 3]", "prebuilds-presets-changed_error", "JsonException" },
+        { "missing organizationId", "application/json", "{\"templateId\":\"9c4f3a8e-4a1e-4d3b-9a8e-2b1f0c9d7e6a\"}", "prebuilds-presets-changed_error", "has no organizationId" },
+        { "empty organizationId", "application/json", "{\"organizationId\":\"00000000-0000-0000-0000-000000000000\"}", "prebuilds-presets-changed_error", "has no organizationId" },
+        { "organizationId that is not a GUID", "application/json", "{\"organizationId\":\"not-a-guid\"}", "prebuilds-presets-changed_error", "not in a supported Guid format" },
+        {
+            "unknown message type", "application/vnd.masstransit+json",
+            "{\"messageId\":\"5e1f0000-0000-0000-0000-000000000001\",\"messageType\":[\"urn:message:Somebody.Else:SomethingHappened\"],\"message\":{\"organizationId\":\"9c4f3a8e-4a1e-4d3b-9a8e-2b1f0c9d7e6a\"}}",
+            "prebuilds-presets-changed_skipped", "no consumer on this endpoint handles"
+        },
+        {
+            "a message larger than Bus:MaxMessageBytes", "application/json",
+            "{\"organizationId\":\"9c4f3a8e-4a1e-4d3b-9a8e-2b1f0c9d7e6a\",\"padding\":\"" + new string('x', 4096) + "\"}",
+            "prebuilds-presets-changed_error", "more than Bus:MaxMessageBytes"
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Bad_input_lands_in_an_error_queue_with_its_reason_and_nothing_stalls(
+        string name, string contentType, string body, string queue, string reason)
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var org = await db.Seed.OrganizationAsync();
+        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        await using var isolated = await IsolatedBroker.CreateAsync(broker);
+        await using var worker = await WorkerHost.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?>
+        {
+            ["Bus:MaxMessageBytes"] = "2048",
+            ["Bus:RetryMinInterval"] = "00:00:00.010",
+            ["Bus:RetryMaxInterval"] = "00:00:00.050",
+        });
+
+        await RawPublisher.PublishAsync(isolated.AmqpUri, PresetsExchange, body, contentType);
+        var landed = await isolated.WaitForMessagesAsync(queue, 1);
+
+        var message = Assert.Single(landed);
+        var described = $"{message.Reason} {message.ExceptionType}: {message.ExceptionMessage}";
+        Assert.True(described.Contains(reason, StringComparison.Ordinal), $"{name}: {described}");
+
+        // The next good event is handled as usual.
+        await PlainJsonPublisher.PresetsChangedAsync(isolated.AmqpUri, [org]);
+        await Eventually.TrueAsync(async () => await db.Seed.GroupMemberCountAsync(org, db.PrebuildsUserId) == 1, $"{name}: a good event after it still converges");
+    }
+
+    [Fact]
+    public async Task A_setup_command_for_an_organization_that_does_not_exist_is_organization_gone_not_a_fault()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        await using var isolated = await IsolatedBroker.CreateAsync(broker);
+        await using var worker = await WorkerHost.StartAsync(db, isolated.AmqpUri);
+        var harnessBus = worker.Services.GetService(typeof(MassTransit.IBus)) as MassTransit.IBus;
+        var endpoint = await harnessBus!.GetSendEndpoint(PrebuildsMessaging.Messaging.QueueNames.EnsureOrgSetupAddress);
+        var ghost = Guid.NewGuid();
+
+        await endpoint.Send(new EnsureOrgPrebuildSetup
+        {
+            OrganizationId = ghost,
+            OrganizationName = "ghost",
+            UserId = db.PrebuildsUserId,
+            GroupName = "coderprebuiltworkspaces",
+            ReconciliationId = Guid.NewGuid(),
+        });
+
+        // It is consumed (the queue drains) and nothing reaches the error queue.
+        await Eventually.TrueAsync(async () => (await isolated.Management.PeekAsync("prebuilds-ensure-org-setup", 1, CancellationToken.None)).Count == 0,
+            "the command is consumed");
+        var errorQueues = await isolated.Management.ErrorQueuesAsync(CancellationToken.None);
+        Assert.DoesNotContain(errorQueues, q => q.Name.StartsWith("prebuilds-ensure-org-setup", StringComparison.Ordinal));
+        Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM groups"));
+    }
+}
