@@ -28,7 +28,7 @@ internal static class ErrorsCommand
             var configuration = host.Services.GetRequiredService<IConfiguration>();
             var connection = RabbitMqConnection.Parse(configuration.GetConnectionString(RabbitMqConnection.ConnectionStringName));
             using var management = new RabbitMqManagementClient(connection, ManagementEndpoint.Resolve(configuration, connection));
-            var queues = (await management.ErrorQueuesAsync(token).ConfigureAwait(false))
+            var queues = (await new ErrorQueueDirectory(connection, management).ListAsync(token).ConfigureAwait(false))
                 .Where(q => parse.GetValue(queue) is not { } only || q.Name == only)
                 .ToList();
             foreach (var errorQueue in queues)

@@ -46,7 +46,7 @@ internal static class ReplayCommand
             var connection = RabbitMqConnection.Parse(configuration.GetConnectionString(RabbitMqConnection.ConnectionStringName));
             using var management = new RabbitMqManagementClient(connection, ManagementEndpoint.Resolve(configuration, connection));
             var only = parse.GetValue(queue);
-            var selected = (await management.ErrorQueuesAsync(token).ConfigureAwait(false))
+            var selected = (await new ErrorQueueDirectory(connection, management).ListAsync(token).ConfigureAwait(false))
                 .Where(q => only is not null ? q.Name == only : !q.IsSkipped || parse.GetValue(includeSkipped))
                 .ToList();
             if (only is not null && selected.Count == 0)

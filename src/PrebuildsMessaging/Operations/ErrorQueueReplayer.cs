@@ -18,21 +18,7 @@ public sealed class ErrorQueueReplayer(RabbitMqConnection connection)
     {
         ArgumentNullException.ThrowIfNull(queues);
         ArgumentNullException.ThrowIfNull(progress);
-        var factory = new ConnectionFactory
-        {
-            HostName = connection.Host,
-            Port = connection.Port,
-            VirtualHost = connection.VirtualHost,
-            UserName = connection.Username,
-            Password = connection.Password,
-            ClientProvidedName = "prebuilds-messaging replay",
-        };
-        if (connection.UseTls)
-        {
-            factory.Ssl = new SslOption { Enabled = true, ServerName = connection.Host };
-        }
-
-        await using var amqp = await factory.CreateConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var amqp = await AmqpConnections.OpenAsync(connection, "prebuilds-messaging replay", cancellationToken).ConfigureAwait(false);
         await using var source = await amqp.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         await using var target = await amqp.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken).ConfigureAwait(false);

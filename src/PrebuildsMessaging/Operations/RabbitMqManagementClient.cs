@@ -25,13 +25,14 @@ public sealed class RabbitMqManagementClient : IDisposable
             Convert.ToBase64String(Encoding.UTF8.GetBytes($"{connection.Username}:{connection.Password}")));
     }
 
-    public async Task<IReadOnlyList<ErrorQueueInfo>> ErrorQueuesAsync(CancellationToken cancellationToken)
+    /// <summary>The names of the _error and _skipped queues, sorted.</summary>
+    public async Task<IReadOnlyList<string>> ErrorQueueNamesAsync(CancellationToken cancellationToken)
     {
-        var queues = await http.GetFromJsonAsync<JsonElement>(new Uri($"api/queues/{virtualHost}?columns=name,messages", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        var queues = await http.GetFromJsonAsync<JsonElement>(new Uri($"api/queues/{virtualHost}?columns=name", UriKind.Relative), cancellationToken).ConfigureAwait(false);
         return queues.EnumerateArray()
-            .Select(q => new ErrorQueueInfo(q.GetProperty("name").GetString()!, q.TryGetProperty("messages", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetInt64() : 0))
-            .Where(q => ErrorQueueInfo.IsErrorOrSkipped(q.Name))
-            .OrderBy(q => q.Name, StringComparer.Ordinal)
+            .Select(q => q.GetProperty("name").GetString()!)
+            .Where(ErrorQueueInfo.IsErrorOrSkipped)
+            .Order(StringComparer.Ordinal)
             .ToList();
     }
 

@@ -68,6 +68,16 @@ public sealed class PostgresServer : IAsyncLifetime
         return new TestDatabase(this, name, ConnectionStringFor(name));
     }
 
+    /// <summary>An outage of one database: new connections are refused and open ones are ended; or its end.</summary>
+    public async Task SetDatabaseAvailableAsync(string name, bool available)
+    {
+        await ExecuteAdminAsync($"ALTER DATABASE {name} ALLOW_CONNECTIONS {(available ? "true" : "false")}");
+        if (!available)
+        {
+            await ExecuteAdminAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()");
+        }
+    }
+
     public async Task DropDatabaseAsync(string name) => await ExecuteAdminAsync($"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
 
     private async Task ExecuteAdminAsync(string sql)

@@ -79,8 +79,8 @@ public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker bro
         // It is consumed (the queue drains) and nothing reaches the error queue.
         await Eventually.TrueAsync(async () => (await isolated.Management.PeekAsync("prebuilds-ensure-org-setup", 1, CancellationToken.None)).Count == 0,
             "the command is consumed");
-        var errorQueues = await isolated.Management.ErrorQueuesAsync(CancellationToken.None);
-        Assert.DoesNotContain(errorQueues, q => q.Name.StartsWith("prebuilds-ensure-org-setup", StringComparison.Ordinal));
+        var errorQueues = await isolated.Management.ErrorQueueNamesAsync(CancellationToken.None);
+        Assert.DoesNotContain(errorQueues, q => q.StartsWith("prebuilds-ensure-org-setup", StringComparison.Ordinal));
         Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM groups"));
     }
 }
