@@ -32,6 +32,15 @@ public sealed class BusOptions
 
     public TimeSpan RetryMaxInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Circuit breaker (MassTransit's kill switch): it looks at an endpoint once this many messages were handled in the last minute.</summary>
+    public int CircuitBreakerActivationThreshold { get; set; } = 10;
+
+    /// <summary>The share of failed messages (0..1) that opens the circuit: the endpoint stops consuming.</summary>
+    public double CircuitBreakerTripThreshold { get; set; } = 0.5;
+
+    /// <summary>How long an open circuit waits before the endpoint tries to consume again.</summary>
+    public TimeSpan CircuitBreakerRestartTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>A message body larger than this is refused and goes to the _error queue.</summary>
     public long MaxMessageBytes { get; set; } = 256 * 1024;
 }

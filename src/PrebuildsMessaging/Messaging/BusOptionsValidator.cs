@@ -50,6 +50,21 @@ internal sealed class BusOptionsValidator(IConfiguration configuration) : IValid
             failures.Add($"{BusOptions.SectionName}:RetryMinInterval must be positive and at most {BusOptions.SectionName}:RetryMaxInterval.");
         }
 
+        if (options.CircuitBreakerActivationThreshold < 1)
+        {
+            failures.Add($"{BusOptions.SectionName}:CircuitBreakerActivationThreshold must be at least 1.");
+        }
+
+        if (options.CircuitBreakerTripThreshold is <= 0 or > 1)
+        {
+            failures.Add($"{BusOptions.SectionName}:CircuitBreakerTripThreshold must be more than 0 and at most 1.");
+        }
+
+        if (options.CircuitBreakerRestartTimeout < TimeSpan.FromSeconds(1))
+        {
+            failures.Add($"{BusOptions.SectionName}:CircuitBreakerRestartTimeout must be at least 00:00:01.");
+        }
+
         if (options.MaxMessageBytes is < 1024 or > 128L * 1024 * 1024)
         {
             failures.Add($"{BusOptions.SectionName}:MaxMessageBytes must be between 1024 and 134217728.");

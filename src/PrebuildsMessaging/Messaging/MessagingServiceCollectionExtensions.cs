@@ -22,11 +22,16 @@ public static class MessagingServiceCollectionExtensions
             if (withConsumers)
             {
                 x.AddPrebuildsConsumers();
+                x.AddReceiveEndpointObserver<EndpointStateLogger>();
             }
 
             if (transport == BusTransport.InMemory)
             {
-                x.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+                x.UsingInMemory((context, cfg) =>
+                {
+                    cfg.UseCircuitBreaker(context);
+                    cfg.ConfigureEndpoints(context);
+                });
             }
             else
             {
@@ -44,6 +49,7 @@ public static class MessagingServiceCollectionExtensions
                     });
                     // Plain JSON from producers that are not MassTransit (e.g. Coder's Go server), beside the envelope.
                     cfg.UseRawJsonDeserializer(isDefault: false);
+                    cfg.UseCircuitBreaker(context);
                     cfg.ConfigureEndpoints(context);
                 });
             }
@@ -54,6 +60,28 @@ public static class MessagingServiceCollectionExtensions
             o.StopTimeout = TimeSpan.FromSeconds(30);
         });
         return services;
+    }
+
+    /// <summary>
+    /// MassTransit's kill switch on every endpoint: when too many messages fail (e.g. PostgreSQL is down) the
+    /// endpoint stops consuming instead of spinning through retries, and tries again after a while. Bad input
+    /// does not count: a burst of poison must not stop good messages.
+    /// </summary>
+    private static void UseCircuitBreaker(this IBusFactoryConfigurator cfg, IBusRegistrationContext context)
+    {
+        var bus = context.GetRequiredService<IOptions<BusOptions>>().Value;
+        cfg.UseKillSwitch(k => k
+            .SetActivationThreshold(bus.CircuitBreakerActivationThreshold)
+            .SetTripThreshold(bus.CircuitBreakerTripThreshold)
+            .SetTrackingPeriod(TimeSpan.FromMinutes(1))
+            .SetRestartTimeout(bus.CircuitBreakerRestartTimeout)
+            .SetExceptionFilter(f =>
+            {
+                f.Ignore<InvalidMessageException>();
+                f.Ignore<PrebuildsUserMissingException>();
+                f.Ignore<System.Text.Json.JsonException>();
+                f.Ignore<FormatException>();
+            }));
     }
 
     /// <summary>The consumers and their endpoints: retry, outbox and queue type. Shared by the worker and the test harness.</summary>

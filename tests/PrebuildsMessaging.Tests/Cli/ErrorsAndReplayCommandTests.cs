@@ -29,6 +29,7 @@ public sealed class ErrorsAndReplayCommandTests(PostgresServer server, RabbitMqB
             await isolated.WaitForMessagesAsync("prebuilds-presets-changed_error", 2);
         }
 
+        var order = (await isolated.Management.PeekAsync("prebuilds-presets-changed_error", 10, CancellationToken.None)).Select(m => m.MessageId).ToList();
         var first = await CliRun.ExecuteAsync(isolated.CliEnvironment(db), "errors");
         var second = await CliRun.ExecuteAsync(isolated.CliEnvironment(db), "errors");
 
@@ -41,7 +42,8 @@ public sealed class ErrorsAndReplayCommandTests(PostgresServer server, RabbitMqB
         // Listing consumed and reordered nothing: the second listing is the same, and the queue still holds both.
         Assert.Equal(first.StandardOutput, second.StandardOutput);
         var still = await isolated.Management.PeekAsync("prebuilds-presets-changed_error", 10, CancellationToken.None);
-        Assert.Equal(["aaaaaaaa-0000-0000-0000-000000000001", "aaaaaaaa-0000-0000-0000-000000000002"], still.Select(m => m.MessageId));
+        Assert.Equal(order, still.Select(m => m.MessageId));
+        Assert.Equal(["aaaaaaaa-0000-0000-0000-000000000001", "aaaaaaaa-0000-0000-0000-000000000002"], order.Order());
     }
 
     [Fact]

@@ -1,0 +1,95 @@
+using System.Text.Json;
+using PrebuildsMessaging.Tests.Infrastructure;
+using RabbitMQ.Client;
+
+namespace PrebuildsMessaging.Tests.Messaging;
+
+/// <summary>PostgreSQL goes down under load: the worker stops consuming instead of spinning, says so once, and resumes by itself.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class DatabaseOutageTests(PostgresServer server, RabbitMqBroker broker)
+{
+    private const string EnsureQueue = "prebuilds-ensure-org-setup";
+
+    [Fact]
+    public async Task The_circuit_opens_while_the_database_is_down_and_closes_by_itself_when_it_is_back()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var orgs = new List<Guid>();
+        for (var i = 0; i < 40; i++)
+        {
+            var org = await db.Seed.OrganizationAsync();
+            await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+            orgs.Add(org);
+        }
+
+        await using var isolated = await IsolatedBroker.CreateAsync(broker);
+        await using var worker = await WorkerProcess.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?>
+        {
+            ["Bus:RetryLimit"] = "0",
+            ["Bus:EnsureConcurrency"] = "1",
+            ["Bus:CircuitBreakerActivationThreshold"] = "5",
+            ["Bus:CircuitBreakerTripThreshold"] = "0.5",
+            ["Bus:CircuitBreakerRestartTimeout"] = "00:00:03",
+        });
+
+        await server.SetDatabaseAvailableAsync(db.Name, available: false);
+        try
+        {
+            await SendCommandsAsync(isolated.AmqpUri, orgs, db.PrebuildsUserId);
+            await Eventually.TrueAsync(() => Task.FromResult(worker.Output.Contains($"Circuit open: stopped consuming {EnsureQueue}", StringComparison.Ordinal)),
+                "the circuit opens");
+            await Task.Delay(TimeSpan.FromSeconds(1));
+
+            // It did not burn through the queue: most commands still wait in it, a few faulted.
+            var faulted = (await isolated.Management.PeekAsync($"{EnsureQueue}_error", 100, CancellationToken.None)).Count;
+            var waiting = (await isolated.Management.PeekAsync(EnsureQueue, 100, CancellationToken.None)).Count;
+            Assert.InRange(faulted, 1, 20);
+            Assert.True(waiting >= 20, $"{waiting} commands still wait in the queue ({faulted} faulted)");
+            Assert.Equal(1, Occurrences(worker.Output, $"Circuit open: stopped consuming {EnsureQueue}"));
+        }
+        finally
+        {
+            await server.SetDatabaseAvailableAsync(db.Name, available: true);
+            db.DataSource.Clear();
+        }
+
+        // Back by itself: the waiting commands are handled without anyone's help.
+        await Eventually.TrueAsync(() => Task.FromResult(worker.Output.Contains($"Circuit closed: consuming {EnsureQueue} again", StringComparison.Ordinal)),
+            "the circuit closes", TimeSpan.FromSeconds(60));
+        await Eventually.TrueAsync(async () => (await isolated.Management.PeekAsync(EnsureQueue, 1, CancellationToken.None)).Count == 0,
+            "the waiting commands are handled", TimeSpan.FromSeconds(60));
+
+        // What faulted is in the error queue, and a replay finishes the job.
+        var replay = await CliRun.ExecuteAsync(isolated.CliEnvironment(db), "replay", "--all");
+        Assert.True(replay.ExitCode == 0, replay.StandardOutput + replay.StandardError);
+        await Eventually.TrueAsync(async () => await db.ScalarAsync<long>("SELECT count(*) FROM group_members") == orgs.Count,
+            "every organization converges", TimeSpan.FromSeconds(60));
+    }
+
+    private static int Occurrences(string text, string what) =>
+        (text.Length - text.Replace(what, "", StringComparison.Ordinal).Length) / what.Length;
+
+    /// <summary>Setup commands as plain JSON straight into the command queue.</summary>
+    private static async Task SendCommandsAsync(string amqpUri, IEnumerable<Guid> orgs, Guid user)
+    {
+        var factory = new ConnectionFactory { Uri = new Uri(amqpUri) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        foreach (var org in orgs)
+        {
+            var body = JsonSerializer.SerializeToUtf8Bytes(new
+            {
+                organizationId = org,
+                organizationName = "outage",
+                userId = user,
+                groupName = "coderprebuiltworkspaces",
+                hasPrebuildUser = false,
+                prebuildsGroupId = (Guid?)null,
+                hasPrebuildUserInGroup = false,
+                reconciliationId = Guid.NewGuid(),
+            });
+            var properties = new BasicProperties { ContentType = "application/json", MessageId = Guid.NewGuid().ToString(), DeliveryMode = DeliveryModes.Persistent };
+            await channel.BasicPublishAsync("", EnsureQueue, false, properties, body);
+        }
+    }
+}
