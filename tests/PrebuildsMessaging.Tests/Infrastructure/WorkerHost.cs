@@ -27,6 +27,7 @@ public sealed class WorkerHost : IAsyncDisposable
             ["Schedule:Interval"] = "01:00:00",
             ["Schedule:RunAtStartup"] = "false",
             ["Logging:LogLevel:Default"] = "Warning",
+            ["Health:Enabled"] = "false",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

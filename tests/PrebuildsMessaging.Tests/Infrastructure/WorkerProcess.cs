@@ -41,6 +41,7 @@ public sealed class WorkerProcess : IAsyncDisposable
         info.Environment["Schedule__Interval"] = "01:00:00";
         info.Environment["Schedule__RunAtStartup"] = "false";
         info.Environment["Logging__Console__FormatterName"] = "simple";
+        info.Environment["Health__Enabled"] = "false";
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PrebuildsMessaging.Configuration;
 using PrebuildsMessaging.Contracts;
+using PrebuildsMessaging.Observability;
 using PrebuildsMessaging.Reconciliation;
 
 namespace PrebuildsMessaging.Messaging.Consumers;
@@ -18,6 +19,7 @@ public sealed partial class EnsureOrgPrebuildSetupConsumer(
     OrgPrebuildSetupEnsurer ensurer,
     IOptions<PrebuildsOptions> options,
     TimeProvider timeProvider,
+    PrebuildsMetrics metrics,
     ILogger<EnsureOrgPrebuildSetupConsumer> logger) : IConsumer<EnsureOrgPrebuildSetup>
 {
     public async Task Consume(ConsumeContext<EnsureOrgPrebuildSetup> context)
@@ -40,12 +42,24 @@ public sealed partial class EnsureOrgPrebuildSetupConsumer(
                 ReconciliationId = command.ReconciliationId,
                 Outcome = EnsureOutcomes.Superseded,
             }).ConfigureAwait(false);
+            metrics.Ensured(EnsureOutcomes.Superseded, false, false, false, 0);
             return;
         }
 
         var status = new OrganizationPrebuildStatus(command.OrganizationId, command.OrganizationName, command.HasPrebuildUser,
             command.PrebuildsGroupId, command.HasPrebuildUserInGroup);
-        var outcome = await ensurer.EnsureAsync(status, context.CancellationToken).ConfigureAwait(false);
+        OrgSetupOutcome outcome;
+        try
+        {
+            outcome = await ensurer.EnsureAsync(status, context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            metrics.EnsureFailed(ex);
+            throw;
+        }
+
+        var outcomeName = outcome.Result == OrgSetupResult.OrganizationGone ? EnsureOutcomes.OrganizationGone : EnsureOutcomes.Ensured;
 
         await context.Publish(new OrgPrebuildSetupEnsured
         {
@@ -55,8 +69,9 @@ public sealed partial class EnsureOrgPrebuildSetupConsumer(
             GroupCreated = outcome.GroupCreated,
             GroupMembershipCreated = outcome.GroupMembershipCreated,
             UniqueViolationsTolerated = outcome.UniqueViolationsTolerated,
-            Outcome = outcome.Result == OrgSetupResult.OrganizationGone ? EnsureOutcomes.OrganizationGone : EnsureOutcomes.Ensured,
+            Outcome = outcomeName,
         }).ConfigureAwait(false);
+        metrics.Ensured(outcomeName, outcome.MembershipCreated, outcome.GroupCreated, outcome.GroupMembershipCreated, outcome.UniqueViolationsTolerated);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "EnsureOrgPrebuildSetup for organization {OrganizationId} (reconciliation {ReconciliationId}) names another prebuilds user or group than configured; requesting a fresh reconciliation of the organization instead")]

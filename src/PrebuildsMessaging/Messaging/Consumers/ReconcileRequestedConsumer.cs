@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PrebuildsMessaging.Configuration;
 using PrebuildsMessaging.Contracts;
+using PrebuildsMessaging.Observability;
 using PrebuildsMessaging.Reconciliation;
 
 namespace PrebuildsMessaging.Messaging.Consumers;
@@ -16,6 +17,7 @@ public sealed partial class ReconcileRequestedConsumer(
     ReconciliationPlanner planner,
     IOptions<PrebuildsOptions> options,
     TimeProvider timeProvider,
+    PrebuildsMetrics metrics,
     ILogger<ReconcileRequestedConsumer> logger) : IConsumer<Batch<ReconcileRequested>>
 {
     public async Task Consume(ConsumeContext<Batch<ReconcileRequested>> context)
@@ -57,6 +59,7 @@ public sealed partial class ReconcileRequestedConsumer(
             Duration = duration,
         }, context.CancellationToken).ConfigureAwait(false);
 
+        metrics.Reconciled(plan.OrganizationsChecked, plan.Incomplete.Count, duration);
         LogReconciled(logger, reconciliationId, scope, requests.Count, plan.OrganizationsChecked, plan.Incomplete.Count, duration.TotalMilliseconds);
     }
 

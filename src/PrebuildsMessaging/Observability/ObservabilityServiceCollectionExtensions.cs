@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+
+namespace PrebuildsMessaging.Observability;
+
+public static class ObservabilityServiceCollectionExtensions
+{
+    /// <summary>The service's meters (and MassTransit's), health checks, and the optional listener that serves them.</summary>
+    public static IServiceCollection AddPrebuildsObservability(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<HealthOptions>().Bind(configuration.GetSection(HealthOptions.SectionName));
+        services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(PrebuildsMetrics.MeterName, "MassTransit")
+            .AddPrometheusExporter());
+        services.AddHostedService<ObservabilityServer>();
+        return services;
+    }
+}

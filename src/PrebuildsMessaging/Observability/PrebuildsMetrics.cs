@@ -1,0 +1,62 @@
+using System.Diagnostics.Metrics;
+
+namespace PrebuildsMessaging.Observability;
+
+/// <summary>
+/// The service's meter, <c>PrebuildsMessaging</c>, named after OpenTelemetry's conventions (lower-case, dotted,
+/// with units). The Prometheus exporter turns <c>prebuilds.inserts</c> into <c>prebuilds_inserts_total</c>.
+/// </summary>
+public sealed class PrebuildsMetrics
+{
+    public const string MeterName = "PrebuildsMessaging";
+
+    private readonly Counter<long> reconciliations;
+    private readonly Counter<long> organizationsChecked;
+    private readonly Counter<long> commandsSent;
+    private readonly Histogram<double> reconciliationDuration;
+    private readonly Counter<long> inserts;
+    private readonly Counter<long> uniqueViolations;
+    private readonly Counter<long> ensures;
+
+    public PrebuildsMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        var meter = meterFactory.Create(MeterName);
+        reconciliations = meter.CreateCounter<long>("prebuilds.reconciliations", "{reconciliation}", "Status queries run (one per batch of ReconcileRequested).");
+        organizationsChecked = meter.CreateCounter<long>("prebuilds.organizations.checked", "{organization}", "Organizations with prebuild presets that reconciliations looked at.");
+        commandsSent = meter.CreateCounter<long>("prebuilds.commands.sent", "{command}", "EnsureOrgPrebuildSetup commands sent.");
+        reconciliationDuration = meter.CreateHistogram<double>("prebuilds.reconciliation.duration", "s", "Time from the start of a reconciliation to its commands sent.",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+        inserts = meter.CreateCounter<long>("prebuilds.inserts", "{row}", "Rows inserted, by kind: membership, group, group_membership.");
+        uniqueViolations = meter.CreateCounter<long>("prebuilds.unique_violations.tolerated", "{row}", "Inserts that found their row already there.");
+        ensures = meter.CreateCounter<long>("prebuilds.ensures", "{command}", "EnsureOrgPrebuildSetup commands handled, by outcome (ensured, organization-gone, superseded, failed).");
+    }
+
+    public void Reconciled(int organizations, int commands, TimeSpan duration)
+    {
+        reconciliations.Add(1);
+        organizationsChecked.Add(organizations);
+        commandsSent.Add(commands);
+        reconciliationDuration.Record(duration.TotalSeconds);
+    }
+
+    public void Ensured(string outcome, bool membership, bool group, bool groupMembership, int uniqueViolationsTolerated)
+    {
+        ensures.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+        AddInsert(membership, "membership");
+        AddInsert(group, "group");
+        AddInsert(groupMembership, "group_membership");
+        uniqueViolations.Add(uniqueViolationsTolerated);
+    }
+
+    public void EnsureFailed(Exception exception) =>
+        ensures.Add(1, new KeyValuePair<string, object?>("outcome", "failed"), new KeyValuePair<string, object?>("error.type", exception?.GetType().Name));
+
+    private void AddInsert(bool created, string kind)
+    {
+        if (created)
+        {
+            inserts.Add(1, new KeyValuePair<string, object?>("kind", kind));
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using PrebuildsMessaging.Tests.Infrastructure;
+
+namespace PrebuildsMessaging.Tests.Messaging;
+
+[Collection(PostgresCollection.Name)]
+public sealed partial class HealthAndMetricsTests(PostgresServer server, RabbitMqBroker broker)
+{
+    [Fact]
+    public async Task Readyz_goes_unready_when_the_database_stops_and_ready_again_when_it_is_back()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var url = FreeLoopbackUrl();
+        await using var worker = await WorkerHost.StartAsync(db, await broker.GetAmqpUriAsync(), new Dictionary<string, string?>
+        {
+            ["Health:Enabled"] = "true",
+            ["Health:Urls"] = url,
+        });
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/healthz", UriKind.Relative))).StatusCode);
+        await Eventually.TrueAsync(async () => (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode == HttpStatusCode.OK, "ready");
+
+        await server.SetDatabaseAvailableAsync(db.Name, available: false);
+        try
+        {
+            var unready = await http.GetAsync(new Uri("/readyz", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, unready.StatusCode);
+            Assert.Contains("\"postgres\":{\"status\":\"Unhealthy\"", await unready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/healthz", UriKind.Relative))).StatusCode); // alive all the same
+        }
+        finally
+        {
+            await server.SetDatabaseAvailableAsync(db.Name, available: true);
+            db.DataSource.Clear();
+        }
+
+        await Eventually.TrueAsync(async () => (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode == HttpStatusCode.OK, "ready again");
+    }
+
+    [Fact]
+    public async Task Metrics_show_the_counters_moving_after_a_reconciliation()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var org = await db.Seed.OrganizationAsync();
+        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        var url = FreeLoopbackUrl();
+        var amqp = await broker.GetAmqpUriAsync();
+        // A worker process of its own: MassTransit's instrumentation is process-wide.
+        await using var worker = await WorkerProcess.StartAsync(db, amqp, new Dictionary<string, string?>
+        {
+            ["Health:Enabled"] = "true",
+            ["Health:Urls"] = url,
+        });
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        await Eventually.TrueAsync(async () => (await http.GetAsync(new Uri("/healthz", UriKind.Relative))).IsSuccessStatusCode, "listening");
+        var before = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+
+        await PlainJsonPublisher.PresetsChangedAsync(amqp, [org]);
+        await Eventually.TrueAsync(async () => await db.Seed.GroupMemberCountAsync(org, db.PrebuildsUserId) == 1, "converged");
+
+        string after = "";
+        await Eventually.TrueAsync(async () =>
+        {
+            after = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+            return Value(after, "prebuilds_ensures_total", "outcome=\"ensured\"") >= 1;
+        }, "the ensure is counted");
+        Assert.Equal(0, Value(before, "prebuilds_reconciliations_total"));
+        Assert.True(Value(after, "prebuilds_reconciliations_total") >= 1);
+        Assert.True(Value(after, "prebuilds_organizations_checked_total") >= 1);
+        Assert.True(Value(after, "prebuilds_commands_sent_total") >= 1);
+        Assert.Equal(1, Value(after, "prebuilds_inserts_total", "kind=\"membership\""));
+        Assert.Equal(1, Value(after, "prebuilds_inserts_total", "kind=\"group\""));
+        Assert.Equal(1, Value(after, "prebuilds_inserts_total", "kind=\"group_membership\""));
+        Assert.True(Value(after, "prebuilds_reconciliation_duration_seconds_count") >= 1);
+        Assert.Contains("messaging_masstransit_", after, StringComparison.Ordinal); // MassTransit's own instrumentation
+    }
+
+    /// <summary>The value of one Prometheus sample (0 when absent), matched by name and an optional label.</summary>
+    private static double Value(string metrics, string name, string? label = null)
+    {
+        foreach (Match match in Sample().Matches(metrics))
+        {
+            if (match.Groups["name"].Value == name && (label is null || match.Groups["labels"].Value.Contains(label, StringComparison.Ordinal)))
+            {
+                return double.Parse(match.Groups["value"].Value, System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+
+    [GeneratedRegex(@"^(?<name>[a-z_]+)(\{(?<labels>[^}]*)\})? (?<value>[0-9.eE+-]+)", RegexOptions.Multiline)]
+    private static partial Regex Sample();
+
+    private static string FreeLoopbackUrl()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return $"http://127.0.0.1:{port}";
+    }
+}
