@@ -53,7 +53,7 @@ internal static class CommandRunner
         // The configuration binder's own error, e.g. a value that is not a GUID; it names the setting.
         InvalidOperationException when exception.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => [exception.Message],
         // Our own parsers (e.g. ConnectionStrings:RabbitMq, RabbitMq:ManagementUrl) name the setting in the message.
-        FormatException => [exception.Message],
+        Configuration.InvalidSettingException => [exception.Message],
         _ => null,
     };
 

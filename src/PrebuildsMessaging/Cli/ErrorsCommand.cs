@@ -25,10 +25,8 @@ internal static class ErrorsCommand
         };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async (host, token) =>
         {
-            var configuration = host.Services.GetRequiredService<IConfiguration>();
-            var connection = RabbitMqConnection.Parse(configuration.GetConnectionString(RabbitMqConnection.ConnectionStringName));
-            using var management = new RabbitMqManagementClient(connection, ManagementEndpoint.Resolve(configuration, connection));
-            var queues = (await new ErrorQueueDirectory(connection, management).ListAsync(token).ConfigureAwait(false))
+            using var broker = OperatorBroker.FromConfiguration(host.Services.GetRequiredService<IConfiguration>());
+            var queues = (await broker.ErrorQueues.ListAsync(token).ConfigureAwait(false))
                 .Where(q => parse.GetValue(queue) is not { } only || q.Name == only)
                 .ToList();
             foreach (var errorQueue in queues)
@@ -39,7 +37,7 @@ internal static class ErrorsCommand
                     continue;
                 }
 
-                var shown = await management.PeekAsync(errorQueue.Name, Math.Max(1, parse.GetValue(max)), token).ConfigureAwait(false);
+                var shown = await broker.Management.PeekAsync(errorQueue.Name, Math.Max(1, parse.GetValue(max)), token).ConfigureAwait(false);
                 var number = 0;
                 foreach (var message in shown)
                 {

@@ -42,11 +42,9 @@ internal static class ReplayCommand
         });
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async (host, token) =>
         {
-            var configuration = host.Services.GetRequiredService<IConfiguration>();
-            var connection = RabbitMqConnection.Parse(configuration.GetConnectionString(RabbitMqConnection.ConnectionStringName));
-            using var management = new RabbitMqManagementClient(connection, ManagementEndpoint.Resolve(configuration, connection));
+            using var broker = OperatorBroker.FromConfiguration(host.Services.GetRequiredService<IConfiguration>());
             var only = parse.GetValue(queue);
-            var selected = (await new ErrorQueueDirectory(connection, management).ListAsync(token).ConfigureAwait(false))
+            var selected = (await broker.ErrorQueues.ListAsync(token).ConfigureAwait(false))
                 .Where(q => only is not null ? q.Name == only : !q.IsSkipped || parse.GetValue(includeSkipped))
                 .ToList();
             if (only is not null && selected.Count == 0)
@@ -66,7 +64,7 @@ internal static class ReplayCommand
             }
 
             var progress = new ConsoleProgress();
-            var summary = await new ErrorQueueReplayer(connection).ReplayAsync(selected, parse.GetValue(limit), progress, token).ConfigureAwait(false);
+            var summary = await new ErrorQueueReplayer(broker.Connection).ReplayAsync(selected, parse.GetValue(limit), progress, token).ConfigureAwait(false);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"replay: {summary.Moved} moved, {summary.Skipped} skipped, {summary.Failed} failed"));
             return summary.Failed == 0 ? ExitCodes.Success : ExitCodes.Failure;
         }, ct, builder => builder.Services.AddPrebuildsMessaging(builder.Configuration, withConsumers: false)));

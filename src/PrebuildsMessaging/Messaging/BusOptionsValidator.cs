@@ -1,3 +1,4 @@
+using PrebuildsMessaging.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -19,7 +20,7 @@ internal sealed class BusOptionsValidator(IConfiguration configuration) : IValid
             {
                 RabbitMqConnection.Parse(configuration.GetConnectionString(RabbitMqConnection.ConnectionStringName));
             }
-            catch (FormatException ex)
+            catch (InvalidSettingException ex)
             {
                 failures.Add(ex.Message);
             }

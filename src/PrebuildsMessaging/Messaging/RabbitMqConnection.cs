@@ -1,3 +1,4 @@
+using PrebuildsMessaging.Configuration;
 namespace PrebuildsMessaging.Messaging;
 
 /// <summary>ConnectionStrings:RabbitMq, an amqp:// URI, taken apart for MassTransit.</summary>
@@ -11,12 +12,12 @@ public sealed record RabbitMqConnection(string Host, ushort Port, string Virtual
     {
         if (string.IsNullOrWhiteSpace(uri))
         {
-            throw new FormatException($"{SettingName} is required when Bus:Transport is RabbitMq: an amqp:// URI such as amqp://user:password@host:5672/vhost (environment variable ConnectionStrings__RabbitMq).");
+            throw new InvalidSettingException($"{SettingName} is required when Bus:Transport is RabbitMq: an amqp:// URI such as amqp://user:password@host:5672/vhost (environment variable ConnectionStrings__RabbitMq).");
         }
 
         if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("amqp" or "amqps") || string.IsNullOrEmpty(parsed.Host))
         {
-            throw new FormatException($"{SettingName} must be an absolute amqp:// or amqps:// URI with a host.");
+            throw new InvalidSettingException($"{SettingName} must be an absolute amqp:// or amqps:// URI with a host.");
         }
 
         var userInfo = parsed.UserInfo.Split(':', 2);

@@ -1,3 +1,4 @@
+using PrebuildsMessaging.Configuration;
 using Microsoft.Extensions.Configuration;
 using PrebuildsMessaging.Messaging;
 
@@ -20,6 +21,6 @@ public static class ManagementEndpoint
 
         return Uri.TryCreate(configured, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
             ? uri
-            : throw new FormatException($"{SettingName} must be an absolute http:// or https:// URL of RabbitMQ's management API.");
+            : throw new InvalidSettingException($"{SettingName} must be an absolute http:// or https:// URL of RabbitMQ's management API.");
     }
 }
