@@ -20,9 +20,4 @@ internal static class EmbeddedSql
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     });
-
-    public static IEnumerable<string> ResourceNames(string prefix) =>
-        Assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith(prefix, StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal);
 }

@@ -21,14 +21,9 @@ internal static class IdempotentInsert
             return InsertResult.AlreadyExists;
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ForeignKeyViolation
-                                           && CoderForeignKeys.Classify(ex.ConstraintName) != MissingReference.Unknown)
+                                           && CoderForeignKeys.MissingRow(ex.ConstraintName) is not null)
         {
-            return CoderForeignKeys.Classify(ex.ConstraintName) switch
-            {
-                MissingReference.Organization => InsertResult.OrganizationMissing,
-                MissingReference.User => InsertResult.UserMissing,
-                _ => InsertResult.GroupMissing,
-            };
+            return CoderForeignKeys.MissingRow(ex.ConstraintName)!.Value;
         }
     }
 }

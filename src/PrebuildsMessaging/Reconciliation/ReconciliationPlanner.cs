@@ -13,7 +13,7 @@ public sealed partial class ReconciliationPlanner(PrebuildStatusReader reader, I
         var statuses = await reader.ReadAsync(scope, cancellationToken).ConfigureAwait(false);
         var incomplete = statuses.Where(s => !s.IsConverged).ToList();
         LogPlanned(logger, scope, statuses.Count, incomplete.Count);
-        return new ReconciliationPlan(scope, statuses.Count, incomplete);
+        return new ReconciliationPlan(statuses.Count, incomplete);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Status query for scope {Scope}: {OrganizationsChecked} organizations with prebuilds, {OrganizationsIncomplete} need setup")]
