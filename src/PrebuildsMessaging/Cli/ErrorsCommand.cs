@@ -42,7 +42,7 @@ internal static class ErrorsCommand
                 foreach (var message in shown)
                 {
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  {++number}. {message.MessageType}  id={message.MessageId ?? "-"}  at={message.FaultTime ?? "-"}  reason={message.Reason ?? "-"}"));
+                        $"  {++number}. {message.MessageType}  id={message.MessageId ?? "-"}  at={message.FaultTime ?? "-"}  reason={message.Reason ?? "-"}  retries={message.RetryCount}"));
                     Console.WriteLine($"     {message.ExceptionType ?? "(no exception)"}: {message.ExceptionMessage ?? ""}");
                 }
 

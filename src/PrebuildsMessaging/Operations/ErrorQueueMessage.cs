@@ -7,4 +7,5 @@ public sealed record ErrorQueueMessage(
     string? ExceptionType,
     string? ExceptionMessage,
     string? FaultTime,
-    string? Reason);
+    string? Reason,
+    int RetryCount);

@@ -64,7 +64,8 @@ public sealed class RabbitMqManagementClient : IDisposable
             Header("MT-Fault-ExceptionType"),
             exceptionMessage,
             Header("MT-Fault-Timestamp"),
-            reason);
+            reason,
+            int.TryParse(Header("MT-Fault-RetryCount"), out var retries) ? retries : 0);
     }
 
     private static string? MessageTypeFromEnvelope(JsonElement message)

@@ -43,7 +43,7 @@ public sealed class ConsumerHarnessTests(PostgresServer server)
     }
 
     [Fact]
-    public async Task A_change_event_without_an_organization_faults_without_retry()
+    public async Task A_change_event_without_an_organization_faults_with_its_reason()
     {
         await using var db = await server.CreateDatabaseAsync();
         await using var provider = HarnessServices.Create(db);
@@ -53,10 +53,10 @@ public sealed class ConsumerHarnessTests(PostgresServer server)
         await harness.Bus.Publish(new PresetsChanged { TemplateId = Guid.NewGuid() });
 
         Assert.True(await harness.Published.Any<Fault<PresetsChanged>>());
+        // That it is not retried is checked on a real broker (PoisonMessageTests: MT-Fault-RetryCount).
         var fault = harness.Published.Select<Fault<PresetsChanged>>().Single().Context.Message;
         Assert.Contains("organizationId", fault.Exceptions[0].Message, StringComparison.Ordinal);
         Assert.False(await harness.Published.Any<ReconcileRequested>());
-        Assert.Single(harness.Consumed.Select<PresetsChanged>());
     }
 
     [Fact]

@@ -51,6 +51,7 @@ public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker bro
         var message = Assert.Single(landed);
         var described = $"{message.Reason} {message.ExceptionType}: {message.ExceptionMessage}";
         Assert.True(described.Contains(reason, StringComparison.Ordinal), $"{name}: {described}");
+        Assert.Equal(0, message.RetryCount); // bad input is never retried (the worker would retry 5 times)
 
         // The next good event is handled as usual.
         await PlainJsonPublisher.PresetsChangedAsync(isolated.AmqpUri, [org]);
