@@ -1,4 +1,5 @@
 using MassTransit;
+using MassTransit.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using PrebuildsMessaging.Hosting;
@@ -9,6 +10,15 @@ namespace PrebuildsMessaging.Tests.Infrastructure;
 /// <summary>The service's consumers on MassTransit's in-memory test harness, wired to a test database.</summary>
 public static class HarnessServices
 {
+    /// <summary>The harness, started; dispose it to stop the bus and release the services.</summary>
+    public static async Task<StartedHarness> StartAsync(TestDatabase db, IDictionary<string, string?>? settings = null, TimeSpan? batchTimeLimit = null)
+    {
+        var provider = Create(db, settings, batchTimeLimit);
+        var harness = provider.GetRequiredService<ITestHarness>();
+        await harness.Start();
+        return new StartedHarness(provider, harness);
+    }
+
     public static ServiceProvider Create(TestDatabase db, IDictionary<string, string?>? settings = null, TimeSpan? batchTimeLimit = null)
     {
         var values = new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = db.ConnectionString };
@@ -33,4 +43,12 @@ public static class HarnessServices
             .AddMassTransitTestHarness(x => x.AddPrebuildsConsumers())
             .BuildServiceProvider(true);
     }
+}
+
+/// <summary>A started test harness and the services behind it.</summary>
+public sealed class StartedHarness(ServiceProvider provider, ITestHarness harness) : IAsyncDisposable
+{
+    public ITestHarness Harness { get; } = harness;
+
+    public ValueTask DisposeAsync() => provider.DisposeAsync();
 }

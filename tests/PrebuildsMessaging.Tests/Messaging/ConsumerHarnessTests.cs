@@ -16,9 +16,8 @@ public sealed class ConsumerHarnessTests(PostgresServer server)
     public async Task A_template_change_requests_a_reconciliation_of_its_organization()
     {
         await using var db = await server.CreateDatabaseAsync();
-        await using var provider = HarnessServices.Create(db);
-        var harness = provider.GetRequiredService<ITestHarness>();
-        await harness.Start();
+        await using var started = await HarnessServices.StartAsync(db);
+        var harness = started.Harness;
         var org = Guid.NewGuid();
 
         await harness.Bus.Publish(new TemplateChanged { OrganizationId = org, TemplateId = Guid.NewGuid(), Change = TemplateChanges.ActiveVersionChanged });
@@ -31,9 +30,8 @@ public sealed class ConsumerHarnessTests(PostgresServer server)
     public async Task A_presets_change_requests_a_reconciliation_of_its_organization()
     {
         await using var db = await server.CreateDatabaseAsync();
-        await using var provider = HarnessServices.Create(db);
-        var harness = provider.GetRequiredService<ITestHarness>();
-        await harness.Start();
+        await using var started = await HarnessServices.StartAsync(db);
+        var harness = started.Harness;
         var org = Guid.NewGuid();
 
         await harness.Bus.Publish(new PresetsChanged { OrganizationId = org, TemplateId = Guid.NewGuid(), TemplateVersionId = Guid.NewGuid() });
@@ -46,9 +44,8 @@ public sealed class ConsumerHarnessTests(PostgresServer server)
     public async Task A_change_event_without_an_organization_faults_with_its_reason()
     {
         await using var db = await server.CreateDatabaseAsync();
-        await using var provider = HarnessServices.Create(db);
-        var harness = provider.GetRequiredService<ITestHarness>();
-        await harness.Start();
+        await using var started = await HarnessServices.StartAsync(db);
+        var harness = started.Harness;
 
         await harness.Bus.Publish(new PresetsChanged { TemplateId = Guid.NewGuid() });
 
@@ -71,9 +68,8 @@ public sealed class ConsumerHarnessTests(PostgresServer server)
             orgs.Add(org);
         }
 
-        await using var provider = HarnessServices.Create(db, batchTimeLimit: TimeSpan.FromSeconds(2));
-        var harness = provider.GetRequiredService<ITestHarness>();
-        await harness.Start();
+        await using var started = await HarnessServices.StartAsync(db, batchTimeLimit: TimeSpan.FromSeconds(2));
+        var harness = started.Harness;
         using var counter = new StatementCounter(db.Name);
 
         var requests = new List<ReconcileRequested>
@@ -101,9 +97,8 @@ public sealed class ConsumerHarnessTests(PostgresServer server)
         await using var db = await server.CreateDatabaseAsync();
         var org = await db.Seed.OrganizationAsync();
         await db.Seed.TemplatesAsync(org, desiredInstances: 1);
-        await using var provider = HarnessServices.Create(db);
-        var harness = provider.GetRequiredService<ITestHarness>();
-        await harness.Start();
+        await using var started = await HarnessServices.StartAsync(db);
+        var harness = started.Harness;
         var reconciliationId = Guid.NewGuid();
 
         var endpoint = await harness.Bus.GetSendEndpoint(QueueNames.EnsureOrgSetupAddress);
@@ -124,9 +119,8 @@ public sealed class ConsumerHarnessTests(PostgresServer server)
         await using var db = await server.CreateDatabaseAsync();
         var org = await db.Seed.OrganizationAsync();
         await db.Seed.TemplatesAsync(org, desiredInstances: 1);
-        await using var provider = HarnessServices.Create(db);
-        var harness = provider.GetRequiredService<ITestHarness>();
-        await harness.Start();
+        await using var started = await HarnessServices.StartAsync(db);
+        var harness = started.Harness;
         var endpoint = await harness.Bus.GetSendEndpoint(QueueNames.EnsureOrgSetupAddress);
         var command = Command(org, db.PrebuildsUserId, Guid.NewGuid());
 
@@ -151,9 +145,8 @@ public sealed class ConsumerHarnessTests(PostgresServer server)
         var org = await db.Seed.OrganizationAsync();
         await db.Seed.TemplatesAsync(org, desiredInstances: 1);
         var ghost = Guid.NewGuid();
-        await using var provider = HarnessServices.Create(db, new Dictionary<string, string?> { ["Prebuilds:UserId"] = ghost.ToString() });
-        var harness = provider.GetRequiredService<ITestHarness>();
-        await harness.Start();
+        await using var started = await HarnessServices.StartAsync(db, new Dictionary<string, string?> { ["Prebuilds:UserId"] = ghost.ToString() });
+        var harness = started.Harness;
         using var counter = new StatementCounter(db.Name);
 
         var endpoint = await harness.Bus.GetSendEndpoint(QueueNames.EnsureOrgSetupAddress);
