@@ -54,6 +54,8 @@ internal static class CommandRunner
         InvalidOperationException when exception.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => [exception.Message],
         // Our own parsers (e.g. ConnectionStrings:RabbitMq, RabbitMq:ManagementUrl) name the setting in the message.
         Configuration.InvalidSettingException => [exception.Message],
+        // Queues on the broker that the settings cannot use as they are (e.g. Bus:QuorumQueues against classic queues).
+        Messaging.QueueConflictException => [exception.Message],
         _ => null,
     };
 

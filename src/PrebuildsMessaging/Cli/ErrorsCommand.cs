@@ -8,7 +8,7 @@ using PrebuildsMessaging.Operations;
 namespace PrebuildsMessaging.Cli;
 
 /// <summary>
-/// <c>errors [--queue NAME] [--max N]</c>: every _error and _skipped queue with its count, and per message its
+/// <c>errors [--queue NAME] [--max N]</c>: every _error and _skipped queue that holds messages, with its count, and per message its
 /// type, id, fault and time. Read through the management API with requeue: nothing is consumed or reordered.
 /// Exit 0 when every error queue is empty, 1 when messages are waiting.
 /// </summary>
@@ -26,8 +26,11 @@ internal static class ErrorsCommand
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async (host, token) =>
         {
             using var broker = OperatorBroker.FromConfiguration(host.Services.GetRequiredService<IConfiguration>());
+            // The worker declares every error queue at start, so most exist and are empty: list those that hold
+            // messages, or the one queue asked for.
+            var only = parse.GetValue(queue);
             var queues = (await broker.ErrorQueues.ListAsync(token).ConfigureAwait(false))
-                .Where(q => parse.GetValue(queue) is not { } only || q.Name == only)
+                .Where(q => only is null ? q.Messages > 0 : q.Name == only)
                 .ToList();
             foreach (var errorQueue in queues)
             {

@@ -16,6 +16,15 @@ public static class MessagingServiceCollectionExtensions
         services.AddOptions<BusOptions>().Bind(configuration.GetSection(BusOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BusOptions>, BusOptionsValidator>();
         var transport = configuration.GetSection(BusOptions.SectionName).Get<BusOptions>()?.Transport ?? BusTransport.RabbitMq;
+        if (transport == BusTransport.RabbitMq)
+        {
+            services.AddSingleton(_ => RabbitMqConnection.Parse(configuration.GetConnectionString(RabbitMqConnection.ConnectionStringName)));
+            if (withConsumers)
+            {
+                // Registered before MassTransit's own hosted service, so the queues exist, or start-up stops, before the bus starts.
+                services.AddHostedService<ReceiveQueueDeclarer>();
+            }
+        }
 
         services.AddMassTransit(x =>
         {
@@ -37,7 +46,7 @@ public static class MessagingServiceCollectionExtensions
             {
                 x.UsingRabbitMq((context, cfg) =>
                 {
-                    var connection = RabbitMqConnection.Parse(configuration.GetConnectionString(RabbitMqConnection.ConnectionStringName));
+                    var connection = context.GetRequiredService<RabbitMqConnection>();
                     cfg.Host(connection.Host, connection.Port, connection.VirtualHost, h =>
                     {
                         h.Username(connection.Username);
@@ -95,9 +104,12 @@ public static class MessagingServiceCollectionExtensions
         x.AddConfigureEndpointsCallback((context, _, endpoint) =>
         {
             var bus = context.GetRequiredService<IOptions<BusOptions>>().Value;
-            if (bus.QuorumQueues && endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
+            if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
             {
-                rabbit.SetQuorumQueue();
+                foreach (var (key, value) in QueueArguments.For(bus))
+                {
+                    rabbit.SetQueueArgument(key, value);
+                }
             }
 
             endpoint.UseConsumeFilter(typeof(MessageSizeFilter<>), context);

@@ -1,6 +1,6 @@
 namespace PrebuildsMessaging.Messaging;
 
-/// <summary>The receive queues; each has its _error and _skipped companions, created by MassTransit.</summary>
+/// <summary>The receive queues; each has its _error and _skipped companions.</summary>
 public static class QueueNames
 {
     public const string TemplateChanged = "prebuilds-template-changed";
@@ -8,5 +8,15 @@ public static class QueueNames
     public const string Reconcile = "prebuilds-reconcile";
     public const string EnsureOrgSetup = "prebuilds-ensure-org-setup";
 
-    public static Uri EnsureOrgSetupAddress { get; } = new($"queue:{EnsureOrgSetup}");
+    public static IReadOnlyList<string> All { get; } = [TemplateChanged, PresetsChanged, Reconcile, EnsureOrgSetup];
+
+    /// <summary>A receive queue with its _error and _skipped companions, in that order.</summary>
+    public static IEnumerable<string> WithCompanions(string queue) => [queue, queue + "_error", queue + "_skipped"];
+
+    /// <summary>
+    /// Where EnsureOrgPrebuildSetup is sent: the queue's own exchange, which declares no queue (a send that
+    /// declared the queue would have to repeat its arguments). The worker declares the queue, its exchange and
+    /// the binding at start (<see cref="ReceiveQueueDeclarer"/>).
+    /// </summary>
+    public static Uri EnsureOrgSetupAddress { get; } = new($"exchange:{EnsureOrgSetup}");
 }

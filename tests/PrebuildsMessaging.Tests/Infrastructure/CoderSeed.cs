@@ -88,6 +88,13 @@ public sealed class CoderSeed(NpgsqlDataSource dataSource)
         return new DateTimeOffset(createdAt, TimeSpan.Zero);
     }
 
+    /// <summary>A user row with this id, e.g. a prebuilds user created after the fact.</summary>
+    public Task UserAsync(Guid id, string prefix = "user") => ExecuteAsync(
+        """
+        INSERT INTO users (id, email, username, hashed_password, created_at, updated_at, status, login_type)
+        VALUES (@id, @email, @username, '\x00', now(), now(), 'active', 'password')
+        """, new { id, email = $"{prefix}-{id:N}@example.com", username = $"{prefix}-{id:N}"[..20] });
+
     private async Task<Guid> AdminUserAsync()
     {
         if (adminUserId is { } existing)
@@ -96,11 +103,7 @@ public sealed class CoderSeed(NpgsqlDataSource dataSource)
         }
 
         var id = Guid.NewGuid();
-        await ExecuteAsync(
-            """
-            INSERT INTO users (id, email, username, hashed_password, created_at, updated_at, status, login_type)
-            VALUES (@id, @email, @username, '\x00', now(), now(), 'active', 'password')
-            """, new { id, email = $"admin-{id:N}@example.com", username = $"admin-{id:N}"[..20] });
+        await UserAsync(id, "admin");
         adminUserId = id;
         return id;
     }

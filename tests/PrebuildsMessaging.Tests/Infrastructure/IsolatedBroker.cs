@@ -37,6 +37,9 @@ public sealed class IsolatedBroker : IAsyncDisposable
         return new IsolatedBroker(admin, vhost, await admin.CreateVirtualHostAsync(vhost));
     }
 
+    /// <summary>A queue's properties (type, durable, arguments, ...) from the management API.</summary>
+    public Task<System.Text.Json.JsonElement> QueueAsync(string queue) => admin.QueueAsync(VirtualHost, queue);
+
     /// <summary>Waits until a queue holds at least this many messages (read live, not from the management statistics).</summary>
     public async Task<IReadOnlyList<ErrorQueueMessage>> WaitForMessagesAsync(string queue, int count, TimeSpan? timeout = null)
     {

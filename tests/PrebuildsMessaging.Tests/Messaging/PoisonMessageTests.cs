@@ -1,4 +1,7 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
 using PrebuildsMessaging.Contracts;
+using PrebuildsMessaging.Messaging;
 using PrebuildsMessaging.Tests.Infrastructure;
 
 namespace PrebuildsMessaging.Tests.Messaging;
@@ -64,9 +67,21 @@ public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker bro
         await using var db = await server.CreateDatabaseAsync();
         await using var isolated = await IsolatedBroker.CreateAsync(broker);
         await using var worker = await WorkerHost.StartAsync(db, isolated.AmqpUri);
-        var harnessBus = worker.Services.GetService(typeof(MassTransit.IBus)) as MassTransit.IBus;
-        var endpoint = await harnessBus!.GetSendEndpoint(PrebuildsMessaging.Messaging.QueueNames.EnsureOrgSetupAddress);
+        var bus = worker.Services.GetRequiredService<IBus>();
+        var outcome = new TaskCompletionSource<OrgPrebuildSetupEnsured>(TaskCreationOptions.RunContinuationsAsynchronously);
         var ghost = Guid.NewGuid();
+        var listener = bus.ConnectReceiveEndpoint(new TemporaryEndpointDefinition(), KebabCaseEndpointNameFormatter.Instance,
+            e => e.Handler<OrgPrebuildSetupEnsured>(context =>
+            {
+                if (context.Message.OrganizationId == ghost)
+                {
+                    outcome.TrySetResult(context.Message);
+                }
+
+                return Task.CompletedTask;
+            }));
+        await listener.Ready;
+        var endpoint = await bus.GetSendEndpoint(QueueNames.EnsureOrgSetupAddress);
 
         await endpoint.Send(new EnsureOrgPrebuildSetup
         {
@@ -77,11 +92,11 @@ public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker bro
             ReconciliationId = Guid.NewGuid(),
         });
 
-        // It is consumed (the queue drains) and nothing reaches the error queue.
-        await Eventually.TrueAsync(async () => (await isolated.Management.PeekAsync("prebuilds-ensure-org-setup", 1, CancellationToken.None)).Count == 0,
-            "the command is consumed");
-        var errorQueues = await isolated.Management.ErrorQueueNamesAsync(CancellationToken.None);
-        Assert.DoesNotContain(errorQueues, q => q.StartsWith("prebuilds-ensure-org-setup", StringComparison.Ordinal));
+        // The consumer succeeded (its event leaves only then), so no fault can follow: the error queue stays empty.
+        var ensured = await outcome.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(EnsureOutcomes.OrganizationGone, ensured.Outcome);
+        Assert.Empty(await isolated.Management.PeekAsync(QueueNames.EnsureOrgSetup + "_error", 1, CancellationToken.None));
+        await listener.StopAsync();
         Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM groups"));
     }
 }

@@ -121,33 +121,6 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
         Assert.Equal(600_000, await db.ScalarAsync<long>(storedInterval));
     }
 
-    [Theory]
-    [InlineData(false, "classic")]
-    [InlineData(true, "quorum")]
-    public async Task Queues_are_durable_and_quorum_queues_are_a_switch(bool quorum, string expectedType)
-    {
-        await using var db = await server.CreateDatabaseAsync();
-        using var management = new RabbitMqManagement(await broker.GetAmqpUriAsync());
-        var vhost = $"prebuilds-{Guid.NewGuid():N}";
-        var amqp = await management.CreateVirtualHostAsync(vhost);
-        try
-        {
-            await using (await WorkerHost.StartAsync(db, amqp, new Dictionary<string, string?> { ["Bus:QuorumQueues"] = quorum.ToString() }))
-            {
-                foreach (var queue in new[] { QueueNames.Reconcile, QueueNames.EnsureOrgSetup, QueueNames.PresetsChanged, QueueNames.TemplateChanged })
-                {
-                    var properties = await management.QueueAsync(vhost, queue);
-                    Assert.True(properties.GetProperty("durable").GetBoolean(), queue);
-                    Assert.Equal(expectedType, properties.GetProperty("type").GetString());
-                }
-            }
-        }
-        finally
-        {
-            await management.DeleteVirtualHostAsync(vhost);
-        }
-    }
-
     [Fact]
     public async Task A_converged_database_costs_only_status_queries_per_scheduled_tick()
     {

@@ -1,9 +1,8 @@
 using RabbitMQ.Client;
-using PrebuildsMessaging.Messaging;
 
-namespace PrebuildsMessaging.Operations;
+namespace PrebuildsMessaging.Messaging;
 
-/// <summary>Plain AMQP connections for the operator commands, from ConnectionStrings:RabbitMq.</summary>
+/// <summary>Plain AMQP connections for the operator commands and the start-up queue declaration, from ConnectionStrings:RabbitMq.</summary>
 internal static class AmqpConnections
 {
     public static Task<IConnection> OpenAsync(RabbitMqConnection connection, string clientName, CancellationToken cancellationToken)

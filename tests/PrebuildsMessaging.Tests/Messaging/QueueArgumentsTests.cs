@@ -1,0 +1,54 @@
+using PrebuildsMessaging.Messaging;
+
+namespace PrebuildsMessaging.Tests.Messaging;
+
+/// <summary>The one place that decides queue arguments, and how a broker's refusal of them is read. No broker needed.</summary>
+public sealed class QueueArgumentsTests
+{
+    [Fact]
+    public void Quorum_queues_are_declared_with_their_type_and_classic_queues_with_no_arguments()
+    {
+        Assert.Equal(new Dictionary<string, object?> { ["x-queue-type"] = "quorum" }, QueueArguments.For(new BusOptions { QuorumQueues = true }));
+        Assert.Empty(QueueArguments.For(new BusOptions { QuorumQueues = false }));
+        Assert.Equal("quorum", QueueArguments.QueueType(new BusOptions { QuorumQueues = true }));
+        Assert.Equal("classic", QueueArguments.QueueType(new BusOptions()));
+    }
+
+    [Fact]
+    public void Every_receive_queue_comes_with_its_error_and_skipped_queues()
+    {
+        Assert.Equal(
+            ["prebuilds-reconcile", "prebuilds-reconcile_error", "prebuilds-reconcile_skipped"],
+            QueueNames.WithCompanions(QueueNames.Reconcile));
+        Assert.Equal(4, QueueNames.All.Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData("PRECONDITION_FAILED - inequivalent arg 'x-queue-type' for queue 'q' in vhost '/': received the value 'quorum' of type 'longstr' but current is none", "classic")]
+    [InlineData("PRECONDITION_FAILED - inequivalent arg 'x-queue-type' for queue 'q' in vhost '/': received none but current is the value 'quorum' of type 'longstr'", "quorum")]
+    [InlineData("PRECONDITION_FAILED - inequivalent arg 'x-queue-type' for queue 'q' in vhost 'v': received the value 'quorum' of type 'longstr' but current is the value 'stream' of type 'longstr'", "stream")]
+    public void A_queue_type_conflict_names_the_type_the_broker_has(string reply, string current)
+    {
+        var conflict = QueueDeclareConflict.Parse(reply);
+
+        Assert.NotNull(conflict);
+        Assert.Equal("x-queue-type", conflict.Argument);
+        Assert.Equal(current, conflict.CurrentQueueType);
+    }
+
+    [Fact]
+    public void A_conflict_on_another_argument_names_that_argument_and_no_queue_type()
+    {
+        var conflict = QueueDeclareConflict.Parse(
+            "PRECONDITION_FAILED - inequivalent arg 'x-delivery-limit' for queue 'q' in vhost '/': received the value '20' of type 'signedint' but current is none");
+
+        Assert.NotNull(conflict);
+        Assert.Equal("x-delivery-limit", conflict.Argument);
+        Assert.Null(conflict.CurrentQueueType);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("PRECONDITION_FAILED - cannot declare queue 'q': exclusive")]
+    public void Other_replies_are_not_argument_conflicts(string? reply) => Assert.Null(QueueDeclareConflict.Parse(reply));
+}
