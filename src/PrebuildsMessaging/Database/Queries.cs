@@ -8,4 +8,8 @@ internal static class Queries
     public static string InsertGroup => EmbeddedSql.Query(nameof(InsertGroup));
     public static string InsertGroupMember => EmbeddedSql.Query(nameof(InsertGroupMember));
     public static string GetGroupByOrgAndName => EmbeddedSql.Query(nameof(GetGroupByOrgAndName));
+    public static string InsertOrganizationMembers => EmbeddedSql.Query(nameof(InsertOrganizationMembers));
+    public static string InsertGroups => EmbeddedSql.Query(nameof(InsertGroups));
+    public static string GetGroupsByOrgsAndName => EmbeddedSql.Query(nameof(GetGroupsByOrgsAndName));
+    public static string InsertGroupMembers => EmbeddedSql.Query(nameof(InsertGroupMembers));
 }

@@ -45,6 +45,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<PrebuildStatusReader>();
         services.TryAddSingleton<ReconciliationPlanner>();
         services.TryAddSingleton<OrgPrebuildSetupEnsurer>();
+        services.TryAddSingleton<OrgPrebuildSetupBatchEnsurer>();
         services.TryAddSingleton<DatabaseMigrator>();
         return services;
     }

@@ -151,9 +151,9 @@ public sealed partial class OrgPrebuildSetupEnsurer(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Ensured prebuilds setup of organization {OrganizationName} ({OrganizationId}): membership created {MembershipCreated}, group created {GroupCreated}, group membership created {GroupMembershipCreated}, {UniqueViolationsTolerated} rows already there")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Ensured prebuilds setup of organization {OrganizationName} ({OrganizationId}): membership created {MembershipCreated}, group created {GroupCreated}, group membership created {GroupMembershipCreated}, {UniqueViolationsTolerated} rows already there")]
     private static partial void LogEnsured(ILogger logger, string organizationName, Guid organizationId, bool membershipCreated, bool groupCreated, bool groupMembershipCreated, int uniqueViolationsTolerated);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Organization {OrganizationName} ({OrganizationId}) no longer exists; nothing to set up")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Organization {OrganizationName} ({OrganizationId}) no longer exists; nothing to set up")]
     private static partial void LogOrganizationGone(ILogger logger, string organizationName, Guid organizationId);
 }

@@ -56,6 +56,8 @@ public sealed class TestDatabase : IAsyncDisposable
 
     public OrgPrebuildSetupEnsurer Ensurer(ServiceProvider? services = null) => (services ?? Services()).GetRequiredService<OrgPrebuildSetupEnsurer>();
 
+    public OrgPrebuildSetupBatchEnsurer BatchEnsurer(ServiceProvider? services = null) => (services ?? Services()).GetRequiredService<OrgPrebuildSetupBatchEnsurer>();
+
     /// <summary>One full pass as the service runs it: the status query, then an ensure per incomplete organization.</summary>
     public async Task<(ReconciliationPlan Plan, IReadOnlyList<OrgSetupOutcome> Outcomes)> ReconcileOnceAsync(ReconciliationScope? scope = null)
     {

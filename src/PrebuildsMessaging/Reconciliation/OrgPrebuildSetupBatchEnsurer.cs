@@ -1,0 +1,234 @@
+using Dapper;
+using Npgsql;
+using Microsoft.Extensions.Options;
+using PrebuildsMessaging.Configuration;
+using PrebuildsMessaging.Database;
+
+namespace PrebuildsMessaging.Reconciliation;
+
+/// <summary>
+/// Ensures many organizations' prebuilds setup at once, from their status snapshots: one set-wise statement
+/// per kind of row (memberships, groups, group memberships), each writing only what the snapshots say is
+/// missing. Rows already there are skipped and counted as tolerated unique violations, so concurrent writers
+/// and duplicates are safe. A foreign-key violation cannot be pinned on one organization by a set statement:
+/// the organizations still unfinished then go one at a time through <see cref="OrgPrebuildSetupEnsurer"/>,
+/// which tells a deleted organization, a deleted group and a missing user apart.
+/// </summary>
+public sealed class OrgPrebuildSetupBatchEnsurer(
+    NpgsqlDataSource dataSource,
+    OrgPrebuildSetupEnsurer singleEnsurer,
+    IOptions<PrebuildsOptions> options,
+    TimeProvider timeProvider)
+{
+    public async Task<BatchEnsureResult> EnsureAsync(IEnumerable<OrganizationPrebuildStatus> statuses, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(statuses);
+        var writes = statuses.GroupBy(s => s.OrganizationId).Select(g => new OrganizationWrite(MergeSnapshots(g))).ToList();
+        var prebuilds = options.Value;
+
+        var allSetWise = true;
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await InsertMembershipsAsync(connection, writes, prebuilds, cancellationToken).ConfigureAwait(false);
+                await InsertGroupsAsync(connection, writes, prebuilds, cancellationToken).ConfigureAwait(false);
+                await InsertGroupMembershipsAsync(connection, writes, prebuilds, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException ex) when (ex.SqlState == Database.PostgresErrorCodes.ForeignKeyViolation
+                                               && CoderForeignKeys.MissingRow(ex.ConstraintName) is InsertResult.OrganizationMissing or InsertResult.GroupMissing)
+            {
+                allSetWise = false; // some organization or group went away since the status read
+            }
+            catch (PostgresException ex) when (ex.SqlState == Database.PostgresErrorCodes.ForeignKeyViolation
+                                               && CoderForeignKeys.MissingRow(ex.ConstraintName) is InsertResult.UserMissing)
+            {
+                throw new PrebuildsUserMissingException(prebuilds.UserId);
+            }
+        }
+
+        var outcomes = new List<OrgSetupOutcome>(writes.Count);
+        var failures = new List<OrganizationFailure>();
+        foreach (var write in writes)
+        {
+            if (allSetWise && write.IsDone)
+            {
+                outcomes.Add(write.Outcome(OrgSetupResult.Ensured, write.GroupId));
+                continue;
+            }
+
+            try
+            {
+                var rest = await singleEnsurer.EnsureAsync(write.Remaining, cancellationToken).ConfigureAwait(false);
+                outcomes.Add(write.Combine(rest));
+            }
+            catch (Exception ex) when (ex is not PrebuildsUserMissingException and not OperationCanceledException and not NpgsqlException { IsTransient: true })
+            {
+                failures.Add(new OrganizationFailure(write.OrganizationId, ex));
+            }
+        }
+
+        return new BatchEnsureResult(outcomes, failures, allSetWise);
+    }
+
+    /// <summary>Two commands for one organization in a batch: whatever either says is missing is written (a row already there is skipped).</summary>
+    private static OrganizationPrebuildStatus MergeSnapshots(IEnumerable<OrganizationPrebuildStatus> snapshots)
+    {
+        var all = snapshots.ToList();
+        var first = all[0];
+        var groupIds = all.Select(s => s.PrebuildsGroupId).Distinct().ToList();
+        return first with
+        {
+            HasPrebuildUser = all.TrueForAll(s => s.HasPrebuildUser),
+            PrebuildsGroupId = groupIds.Count == 1 ? groupIds[0] : null,
+            HasPrebuildUserInGroup = all.TrueForAll(s => s.HasPrebuildUserInGroup) && groupIds.Count == 1,
+        };
+    }
+
+    private async Task InsertMembershipsAsync(NpgsqlConnection connection, List<OrganizationWrite> writes, PrebuildsOptions prebuilds, CancellationToken cancellationToken)
+    {
+        var missing = writes.Where(w => !w.HasMembership).ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        var now = timeProvider.GetUtcNow();
+        var created = (await connection.QueryAsync<Guid>(new CommandDefinition(Queries.InsertOrganizationMembers, new
+        {
+            OrganizationIds = missing.Select(w => w.OrganizationId).ToArray(),
+            prebuilds.UserId,
+            CreatedAt = now,
+            UpdatedAt = now,
+        }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToHashSet();
+
+        foreach (var write in missing)
+        {
+            write.MembershipWritten(created.Contains(write.OrganizationId));
+        }
+    }
+
+    private static async Task InsertGroupsAsync(NpgsqlConnection connection, List<OrganizationWrite> writes, PrebuildsOptions prebuilds, CancellationToken cancellationToken)
+    {
+        var missing = writes.Where(w => w.GroupId is null).ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        var created = (await connection.QueryAsync<(Guid OrganizationId, Guid Id)>(new CommandDefinition(Queries.InsertGroups, new
+        {
+            OrganizationIds = missing.Select(w => w.OrganizationId).ToArray(),
+            GroupIds = missing.Select(_ => Guid.NewGuid()).ToArray(),
+            Name = prebuilds.GroupName,
+            DisplayName = prebuilds.GroupDisplayName,
+        }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToDictionary(r => r.OrganizationId, r => r.Id);
+
+        var takenByOthers = missing.Where(w => !created.ContainsKey(w.OrganizationId)).ToList();
+        var existing = takenByOthers.Count == 0
+            ? new Dictionary<Guid, Guid>()
+            : (await connection.QueryAsync<(Guid OrganizationId, Guid Id)>(new CommandDefinition(Queries.GetGroupsByOrgsAndName, new
+            {
+                OrganizationIds = takenByOthers.Select(w => w.OrganizationId).ToArray(),
+                Name = prebuilds.GroupName,
+            }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToDictionary(r => r.OrganizationId, r => r.Id);
+
+        foreach (var write in missing)
+        {
+            if (created.TryGetValue(write.OrganizationId, out var id))
+            {
+                write.GroupWritten(id, created: true);
+            }
+            else if (existing.TryGetValue(write.OrganizationId, out id))
+            {
+                write.GroupWritten(id, created: false);
+            }
+
+            // Neither: the group was created and deleted again by others; the one-at-a-time path recreates it.
+        }
+    }
+
+    private static async Task InsertGroupMembershipsAsync(NpgsqlConnection connection, List<OrganizationWrite> writes, PrebuildsOptions prebuilds, CancellationToken cancellationToken)
+    {
+        var missing = writes.Where(w => w.GroupId is not null && !w.HasGroupMembership).ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        var created = (await connection.QueryAsync<Guid>(new CommandDefinition(Queries.InsertGroupMembers, new
+        {
+            GroupIds = missing.Select(w => w.GroupId!.Value).ToArray(),
+            prebuilds.UserId,
+        }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToHashSet();
+
+        foreach (var write in missing)
+        {
+            write.GroupMembershipWritten(created.Contains(write.GroupId!.Value));
+        }
+    }
+
+    /// <summary>One organization's progress through the set-wise statements.</summary>
+    private sealed class OrganizationWrite(OrganizationPrebuildStatus status)
+    {
+        public Guid OrganizationId => status.OrganizationId;
+        public bool HasMembership { get; private set; } = status.HasPrebuildUser;
+        public Guid? GroupId { get; private set; } = status.PrebuildsGroupId;
+        public bool HasGroupMembership { get; private set; } = status.HasPrebuildUserInGroup && status.PrebuildsGroupId is not null;
+        public bool IsDone => HasMembership && GroupId is not null && HasGroupMembership;
+
+        private bool membershipCreated;
+        private bool groupCreated;
+        private bool groupMembershipCreated;
+        private int conflicts;
+
+        /// <summary>What is left to write, as a snapshot for the one-at-a-time ensurer.</summary>
+        public OrganizationPrebuildStatus Remaining => status with
+        {
+            HasPrebuildUser = HasMembership,
+            PrebuildsGroupId = GroupId,
+            HasPrebuildUserInGroup = HasGroupMembership,
+        };
+
+        public void MembershipWritten(bool created)
+        {
+            HasMembership = true;
+            membershipCreated = created;
+            conflicts += created ? 0 : 1;
+        }
+
+        /// <summary>A group this snapshot did not see cannot be trusted to hold the user: its membership is written next.</summary>
+        public void GroupWritten(Guid id, bool created)
+        {
+            GroupId = id;
+            HasGroupMembership = false;
+            groupCreated = created;
+            conflicts += created ? 0 : 1;
+        }
+
+        public void GroupMembershipWritten(bool created)
+        {
+            HasGroupMembership = true;
+            groupMembershipCreated = created;
+            conflicts += created ? 0 : 1;
+        }
+
+        public OrgSetupOutcome Outcome(OrgSetupResult result, Guid? groupId) =>
+            new(OrganizationId, result, membershipCreated, groupCreated, groupMembershipCreated, conflicts, groupId);
+
+        /// <summary>This write's own rows plus what the one-at-a-time ensurer did after it.</summary>
+        public OrgSetupOutcome Combine(OrgSetupOutcome rest) => new(OrganizationId, rest.Result,
+            membershipCreated || rest.MembershipCreated,
+            groupCreated || rest.GroupCreated,
+            groupMembershipCreated || rest.GroupMembershipCreated,
+            conflicts + rest.UniqueViolationsTolerated,
+            rest.GroupId);
+    }
+}
+
+/// <summary>One organization whose setup failed for a reason of its own; the others of its batch are not affected.</summary>
+public sealed record OrganizationFailure(Guid OrganizationId, Exception Error);
+
+/// <summary>What a batch ensure did: an outcome per organization that succeeded, and the organizations that failed on their own.</summary>
+/// <param name="SetWise">False when a foreign-key violation sent the batch one organization at a time.</param>
+public sealed record BatchEnsureResult(IReadOnlyList<OrgSetupOutcome> Outcomes, IReadOnlyList<OrganizationFailure> Failures, bool SetWise);
