@@ -1,6 +1,6 @@
 namespace PrebuildsMessaging.Contracts;
 
-/// <summary>Event: what one <see cref="EnsureOrgPrebuildSetup"/> did.</summary>
+/// <summary>What one <see cref="EnsureOrgPrebuildSetup"/> did: an entry of <see cref="OrgPrebuildSetupsEnsured"/>.</summary>
 public sealed record OrgPrebuildSetupEnsured
 {
     public Guid OrganizationId { get; init; }

@@ -1,6 +1,6 @@
 namespace PrebuildsMessaging.Contracts;
 
-/// <summary>Event: one status query ran, and this many commands were sent.</summary>
+/// <summary>Event: a batch of requests was answered: one status query ran (or none, when earlier reads covered them all), and this many commands were sent.</summary>
 public sealed record ReconciliationCompleted
 {
     public Guid ReconciliationId { get; init; }
@@ -10,6 +10,13 @@ public sealed record ReconciliationCompleted
 
     /// <summary>The <see cref="ReconcileRequested.RequestId"/>s this reconciliation answered (a batch answers several).</summary>
     public IReadOnlyList<Guid> RequestIds { get; init; } = [];
+
+    /// <summary>
+    /// The requests among <see cref="RequestIds"/> that an earlier status read already answered (they were made
+    /// before it started), so they needed no query of their own. When every request was covered, no query ran:
+    /// <see cref="OrganizationsChecked"/> and <see cref="CommandsSent"/> are 0.
+    /// </summary>
+    public IReadOnlyList<Guid> CoveredRequestIds { get; init; } = [];
 
     public int OrganizationsChecked { get; init; }
     public int CommandsSent { get; init; }

@@ -6,5 +6,6 @@
 INSERT INTO organization_members (organization_id, user_id, created_at, updated_at, roles)
 SELECT ids.organization_id, @UserId, @CreatedAt, @UpdatedAt, '{}'::text[]
 FROM unnest(@OrganizationIds::uuid[]) AS ids(organization_id)
+ORDER BY ids.organization_id -- one lock order for every writer: two batches wait for each other, never deadlock
 ON CONFLICT (organization_id, user_id) DO NOTHING
 RETURNING organization_id;

@@ -33,9 +33,13 @@ internal sealed class ReconciliationWatcher(Guid requestId) : IDisposable
 
                 return Task.CompletedTask;
             });
-            e.Handler<OrgPrebuildSetupEnsured>(context =>
+            e.Handler<OrgPrebuildSetupsEnsured>(context =>
             {
-                ensuredByReconciliation.GetOrAdd(context.Message.ReconciliationId, _ => []).Add(context.Message);
+                foreach (var ensured in context.Message.Organizations)
+                {
+                    ensuredByReconciliation.GetOrAdd(ensured.ReconciliationId, _ => []).Add(ensured);
+                }
+
                 changed.Release();
                 return Task.CompletedTask;
             });

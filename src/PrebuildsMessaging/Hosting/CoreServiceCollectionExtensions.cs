@@ -44,6 +44,7 @@ public static class CoreServiceCollectionExtensions
 
         services.TryAddSingleton<PrebuildStatusReader>();
         services.TryAddSingleton<ReconciliationPlanner>();
+        services.TryAddSingleton<ReconciliationCoverage>();
         services.TryAddSingleton<OrgPrebuildSetupEnsurer>();
         services.TryAddSingleton<OrgPrebuildSetupBatchEnsurer>();
         services.TryAddSingleton<DatabaseMigrator>();

@@ -17,13 +17,29 @@ public sealed class BusOptions
     public bool QuorumQueues { get; set; }
 
     /// <summary>At most this many ReconcileRequested messages share one status query.</summary>
-    public int ReconcileBatchMessageLimit { get; set; } = 100;
+    public int ReconcileBatchMessageLimit { get; set; } = 1000;
 
     /// <summary>How long a batch waits for more ReconcileRequested messages once the first arrived.</summary>
     public TimeSpan ReconcileBatchTimeLimit { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>EnsureOrgPrebuildSetup commands handled at once by one worker.</summary>
-    public int EnsureConcurrency { get; set; } = 8;
+    /// <summary>Batches of EnsureOrgPrebuildSetup handled at once by one worker (each holds one PostgreSQL connection).</summary>
+    public int EnsureConcurrency { get; set; } = 4;
+
+    /// <summary>At most this many EnsureOrgPrebuildSetup commands share one set of set-wise statements.</summary>
+    public int EnsureBatchMessageLimit { get; set; } = 100;
+
+    /// <summary>How long a batch of EnsureOrgPrebuildSetup waits for more commands once the first arrived.</summary>
+    public TimeSpan EnsureBatchTimeLimit { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// A change-driven ReconcileRequested made at least this long before a status read of its organizations
+    /// (or of all) started is answered by that read, without a query of its own. Covers clock skew between
+    /// the replicas and producers that stamp RequestedAt.
+    /// </summary>
+    public TimeSpan CoverageClockSkew { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>EnsureOrgPrebuildSetup commands are sent in chunks of this size as the status rows stream in.</summary>
+    public int CommandChunkSize { get; set; } = 500;
 
     /// <summary>Redeliveries of a failing message (exponential back-off) before it goes to its _error queue.</summary>
     public int RetryLimit { get; set; } = 5;

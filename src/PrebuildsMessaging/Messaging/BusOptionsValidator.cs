@@ -41,6 +41,26 @@ internal sealed class BusOptionsValidator(IConfiguration configuration) : IValid
             failures.Add($"{BusOptions.SectionName}:EnsureConcurrency must be between 1 and 256.");
         }
 
+        if (options.EnsureBatchMessageLimit is < 1 or > 1_000)
+        {
+            failures.Add($"{BusOptions.SectionName}:EnsureBatchMessageLimit must be between 1 and 1000.");
+        }
+
+        if (options.EnsureBatchTimeLimit <= TimeSpan.Zero || options.EnsureBatchTimeLimit > TimeSpan.FromSeconds(10))
+        {
+            failures.Add($"{BusOptions.SectionName}:EnsureBatchTimeLimit must be more than 0 and at most 00:00:10.");
+        }
+
+        if (options.CoverageClockSkew < TimeSpan.Zero || options.CoverageClockSkew > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{BusOptions.SectionName}:CoverageClockSkew must be between 00:00:00 and 01:00:00.");
+        }
+
+        if (options.CommandChunkSize is < 1 or > 10_000)
+        {
+            failures.Add($"{BusOptions.SectionName}:CommandChunkSize must be between 1 and 10000.");
+        }
+
         if (options.RetryLimit is < 0 or > 100)
         {
             failures.Add($"{BusOptions.SectionName}:RetryLimit must be between 0 and 100.");

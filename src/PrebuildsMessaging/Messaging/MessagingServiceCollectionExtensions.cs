@@ -101,7 +101,7 @@ public static class MessagingServiceCollectionExtensions
         x.AddConsumer<PresetsChangedConsumer>().Endpoint(e => e.Name = QueueNames.PresetsChanged);
         x.AddConsumer<ReconcileRequestedConsumer, ReconcileRequestedConsumerDefinition>();
         x.AddConsumer<EnsureOrgPrebuildSetupConsumer, EnsureOrgPrebuildSetupConsumerDefinition>();
-        x.AddConfigureEndpointsCallback((context, _, endpoint) =>
+        x.AddConfigureEndpointsCallback((context, name, endpoint) =>
         {
             var bus = context.GetRequiredService<IOptions<BusOptions>>().Value;
             if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
@@ -119,8 +119,12 @@ public static class MessagingServiceCollectionExtensions
                 r.Ignore<PrebuildsUserMissingException>();
                 r.Ignore<InvalidMessageException>();
             });
-            // Messages a consumer sends or publishes leave only when it succeeds.
-            endpoint.UseInMemoryOutbox(context);
+            // Messages a consumer sends or publishes leave only when it succeeds. The reconcile consumer sends its
+            // commands itself, in chunks, once its status read has succeeded: an outbox would hold them all.
+            if (name != QueueNames.Reconcile)
+            {
+                endpoint.UseInMemoryOutbox(context);
+            }
         });
         return x;
     }

@@ -20,6 +20,10 @@ public static class ReconcileRequests
         return Create([organizationId], source, timeProvider);
     }
 
+    /// <summary>Some organizations (at least one).</summary>
+    public static ReconcileRequested For(IReadOnlyList<Guid> organizationIds, string source, TimeProvider timeProvider) =>
+        organizationIds is { Count: > 0 } ? Create(organizationIds, source, timeProvider) : throw new ArgumentException("At least one organization id.", nameof(organizationIds));
+
     private static ReconcileRequested Create(IReadOnlyList<Guid> organizationIds, string source, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(timeProvider);

@@ -17,6 +17,7 @@ public sealed class PrebuildsMetrics
     private readonly Counter<long> inserts;
     private readonly Counter<long> uniqueViolations;
     private readonly Counter<long> ensures;
+    private readonly Counter<long> coveredRequests;
 
     public PrebuildsMetrics(IMeterFactory meterFactory)
     {
@@ -29,11 +30,18 @@ public sealed class PrebuildsMetrics
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
         inserts = meter.CreateCounter<long>("prebuilds.inserts", "{row}", "Rows inserted, by kind: membership, group, group_membership.");
         uniqueViolations = meter.CreateCounter<long>("prebuilds.unique_violations.tolerated", "{row}", "Inserts that found their row already there.");
+        coveredRequests = meter.CreateCounter<long>("prebuilds.requests.covered", "{request}", "Change-driven ReconcileRequested answered by an earlier status read, without a query of their own.");
         ensures = meter.CreateCounter<long>("prebuilds.ensures", "{command}", "EnsureOrgPrebuildSetup commands handled, by outcome (ensured, organization-gone, superseded, failed).");
     }
 
-    public void Reconciled(int organizations, int commands, TimeSpan duration)
+    public void Reconciled(bool queried, int requestsCovered, int organizations, int commands, TimeSpan duration)
     {
+        coveredRequests.Add(requestsCovered);
+        if (!queried)
+        {
+            return;
+        }
+
         reconciliations.Add(1);
         organizationsChecked.Add(organizations);
         commandsSent.Add(commands);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -11,6 +12,18 @@ public sealed class PrebuildStatusReader(NpgsqlDataSource dataSource, IOptions<P
 {
     public async Task<IReadOnlyList<OrganizationPrebuildStatus>> ReadAsync(ReconciliationScope scope, CancellationToken cancellationToken)
     {
+        var statuses = new List<OrganizationPrebuildStatus>();
+        await foreach (var status in StreamAsync(scope, cancellationToken).ConfigureAwait(false))
+        {
+            statuses.Add(status);
+        }
+
+        return statuses;
+    }
+
+    /// <summary>The rows as they arrive, without holding them all: one statement, however many organizations.</summary>
+    public async IAsyncEnumerable<OrganizationPrebuildStatus> StreamAsync(ReconciliationScope scope, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(scope);
         var prebuilds = options.Value;
         var parameters = new
@@ -21,10 +34,11 @@ public sealed class PrebuildStatusReader(NpgsqlDataSource dataSource, IOptions<P
         };
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var rows = await connection.QueryAsync<StatusRow>(new CommandDefinition(
-            Queries.GetOrganizationsWithPrebuildStatus, parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return rows.Select(r => new OrganizationPrebuildStatus(
-            r.organization_id, r.organization_name, r.has_prebuild_user, r.prebuilds_group_id, r.has_prebuild_user_in_group)).ToList();
+        await foreach (var r in connection.QueryUnbufferedAsync<StatusRow>(Queries.GetOrganizationsWithPrebuildStatus, parameters)
+                           .WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            yield return new OrganizationPrebuildStatus(r.organization_id, r.organization_name, r.has_prebuild_user, r.prebuilds_group_id, r.has_prebuild_user_in_group);
+        }
     }
 
 #pragma warning disable IDE1006, CA1812 // Dapper fills this row by the query's column names.

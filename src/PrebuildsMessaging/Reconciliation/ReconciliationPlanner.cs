@@ -10,10 +10,20 @@ public sealed partial class ReconciliationPlanner(PrebuildStatusReader reader, I
 {
     public async Task<ReconciliationPlan> PlanAsync(ReconciliationScope scope, CancellationToken cancellationToken)
     {
-        var statuses = await reader.ReadAsync(scope, cancellationToken).ConfigureAwait(false);
-        var incomplete = statuses.Where(s => !s.IsConverged).ToList();
-        LogPlanned(logger, scope, statuses.Count, incomplete.Count);
-        return new ReconciliationPlan(statuses.Count, incomplete);
+        // Streamed: only the organizations that miss something are held.
+        var checkedCount = 0;
+        var incomplete = new List<OrganizationPrebuildStatus>();
+        await foreach (var status in reader.StreamAsync(scope, cancellationToken).ConfigureAwait(false))
+        {
+            checkedCount++;
+            if (!status.IsConverged)
+            {
+                incomplete.Add(status);
+            }
+        }
+
+        LogPlanned(logger, scope, checkedCount, incomplete.Count);
+        return new ReconciliationPlan(checkedCount, incomplete);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Status query for scope {Scope}: {OrganizationsChecked} organizations with prebuilds, {OrganizationsIncomplete} need setup")]

@@ -24,5 +24,40 @@ public sealed class ReconciliationScope
         return new ReconciliationScope(ids);
     }
 
-    public override string ToString() => IsAll ? "all" : string.Join(",", OrganizationIds!);
+    /// <summary>The scope of one request: its organizations, or all when it names none.</summary>
+    public static ReconciliationScope Of(IReadOnlyCollection<Guid>? organizationIds) =>
+        organizationIds is null || !organizationIds.Any(id => id != Guid.Empty) ? All : For(organizationIds);
+
+    /// <summary>The union of several scopes: any "all" makes it all.</summary>
+    public static ReconciliationScope Union(IEnumerable<ReconciliationScope> scopes)
+    {
+        ArgumentNullException.ThrowIfNull(scopes);
+        var ids = new List<Guid>();
+        foreach (var scope in scopes)
+        {
+            if (scope.IsAll)
+            {
+                return All;
+            }
+
+            ids.AddRange(scope.OrganizationIds!);
+        }
+
+        return ids.Count == 0 ? All : For(ids);
+    }
+
+    /// <summary>"all", or the organization ids: at most ten, then how many there are in all.</summary>
+    public override string ToString()
+    {
+        const int shown = 10;
+        if (IsAll)
+        {
+            return "all";
+        }
+
+        var ids = OrganizationIds!;
+        return ids.Count <= shown
+            ? string.Join(",", ids)
+            : $"{string.Join(",", ids.Take(shown))},… ({ids.Count} organizations)";
+    }
 }

@@ -24,4 +24,28 @@ public static class PlainJsonPublisher
             await channel.BasicPublishAsync("PrebuildsMessaging.Contracts:PresetsChanged", "", false, properties, body);
         }
     }
+
+    /// <summary>Setup commands as plain JSON straight into the command queue (through the default exchange).</summary>
+    public static async Task EnsureCommandsAsync(string amqpUri, IEnumerable<Guid> organizationIds, Guid userId)
+    {
+        var factory = new ConnectionFactory { Uri = new Uri(amqpUri) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        foreach (var organizationId in organizationIds)
+        {
+            var body = JsonSerializer.SerializeToUtf8Bytes(new
+            {
+                organizationId,
+                organizationName = "plain-json",
+                userId,
+                groupName = "coderprebuiltworkspaces",
+                hasPrebuildUser = false,
+                prebuildsGroupId = (Guid?)null,
+                hasPrebuildUserInGroup = false,
+                reconciliationId = Guid.NewGuid(),
+            });
+            var properties = new BasicProperties { ContentType = "application/json", MessageId = Guid.NewGuid().ToString(), DeliveryMode = DeliveryModes.Persistent };
+            await channel.BasicPublishAsync("", "prebuilds-ensure-org-setup", false, properties, body);
+        }
+    }
 }

@@ -88,7 +88,54 @@ public sealed class ConsumerHarnessTests(PostgresServer server)
         Assert.Equal(3, completed.OrganizationsChecked);
         Assert.Equal(3, completed.CommandsSent);
         Assert.Equal(1, counter.Statements.Count(s => s.Contains("FROM organizations o", StringComparison.Ordinal)));
-        Assert.True(await harness.Published.Any<OrgPrebuildSetupEnsured>(m => m.Context.Message.OrganizationId == orgs[2]));
+        Assert.True(await harness.Published.Any<OrgPrebuildSetupsEnsured>(m => m.Context.Message.Organizations.Any(o => o.OrganizationId == orgs[2])));
+    }
+
+    [Fact]
+    public async Task A_change_request_made_before_a_finished_read_is_answered_without_a_query_and_a_manual_one_always_queries()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var org = await db.Seed.OrganizationAsync();
+        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        await using var started = await HarnessServices.StartAsync(db);
+        var harness = started.Harness;
+        using var counter = new StatementCounter(db.Name);
+        int StatusQueries() => counter.Statements.Count(s => s.Contains("FROM organizations o", StringComparison.Ordinal));
+        // The harness's own waits end at its first quiet moment; this test takes several steps, so it listens itself.
+        var answers = new System.Collections.Concurrent.ConcurrentDictionary<Guid, ReconciliationCompleted>();
+        var listener = harness.Bus.ConnectReceiveEndpoint(new TemporaryEndpointDefinition(), KebabCaseEndpointNameFormatter.Instance,
+            e => e.Handler<ReconciliationCompleted>(context =>
+            {
+                foreach (var id in context.Message.RequestIds)
+                {
+                    answers[id] = context.Message;
+                }
+
+                return Task.CompletedTask;
+            }));
+        await listener.Ready;
+        async Task<ReconciliationCompleted> AnswerAsync(string source, DateTimeOffset requestedAt)
+        {
+            var request = new ReconcileRequested { RequestId = Guid.NewGuid(), OrganizationIds = [org], Source = source, RequestedAt = requestedAt };
+            await harness.Bus.Publish(request);
+            await Eventually.TrueAsync(() => Task.FromResult(answers.ContainsKey(request.RequestId)), $"the {source} request is answered");
+            return answers[request.RequestId];
+        }
+
+        var first = await AnswerAsync(ReconcileSources.PresetsChanged, DateTimeOffset.UtcNow);
+        Assert.Equal((1, 1, 1), (StatusQueries(), first.OrganizationsChecked, first.CommandsSent));
+
+        // Made a minute before that read started: the read saw its change.
+        var covered = await AnswerAsync(ReconcileSources.PresetsChanged, DateTimeOffset.UtcNow - TimeSpan.FromMinutes(1));
+        Assert.Equal(covered.RequestIds, covered.CoveredRequestIds);
+        Assert.Equal((0, 0), (covered.OrganizationsChecked, covered.CommandsSent));
+        Assert.Equal(1, StatusQueries());
+
+        // The same age, asked for by a person: it runs.
+        var manual = await AnswerAsync(ReconcileSources.Manual, DateTimeOffset.UtcNow - TimeSpan.FromMinutes(1));
+        Assert.Empty(manual.CoveredRequestIds);
+        Assert.Equal(1, manual.OrganizationsChecked);
+        Assert.Equal(2, StatusQueries());
     }
 
     [Fact]
@@ -104,8 +151,8 @@ public sealed class ConsumerHarnessTests(PostgresServer server)
         var endpoint = await harness.Bus.GetSendEndpoint(QueueNames.EnsureOrgSetupAddress);
         await endpoint.Send(Command(org, db.PrebuildsUserId, reconciliationId));
 
-        Assert.True(await harness.Published.Any<OrgPrebuildSetupEnsured>());
-        var ensured = harness.Published.Select<OrgPrebuildSetupEnsured>().Single().Context.Message;
+        Assert.True(await harness.Published.Any<OrgPrebuildSetupsEnsured>());
+        var ensured = Assert.Single(Entries(harness));
         Assert.Equal(org, ensured.OrganizationId);
         Assert.Equal(reconciliationId, ensured.ReconciliationId);
         Assert.Equal(EnsureOutcomes.Ensured, ensured.Outcome);
@@ -127,13 +174,14 @@ public sealed class ConsumerHarnessTests(PostgresServer server)
         await endpoint.Send(command);
         await endpoint.Send(command);
 
-        // The two may run at once and split the work: whichever way, each row is created once and found once.
-        await Eventually.TrueAsync(() => Task.FromResult(harness.Published.Select<OrgPrebuildSetupEnsured>().Count() == 2), "both outcomes");
-        var outcomes = harness.Published.Select<OrgPrebuildSetupEnsured>().Select(m => m.Context.Message).ToList();
+        // In one batch the second is answered by the first's writes; in two batches (or two at once) the second
+        // finds the rows there. Whichever way, each row is created once.
+        await Eventually.TrueAsync(() => Task.FromResult(Entries(harness).Count == 2), "both outcomes");
+        var outcomes = Entries(harness);
         Assert.Single(outcomes, o => o.MembershipCreated);
         Assert.Single(outcomes, o => o.GroupCreated);
         Assert.Single(outcomes, o => o.GroupMembershipCreated);
-        Assert.Equal(3, outcomes.Sum(o => o.UniqueViolationsTolerated));
+        Assert.All(outcomes, o => Assert.Equal(EnsureOutcomes.Ensured, o.Outcome));
         Assert.Equal(1, await db.Seed.MembershipCountAsync(org, db.PrebuildsUserId));
         Assert.Equal(1, await db.Seed.GroupCountAsync(org));
     }
@@ -159,6 +207,32 @@ public sealed class ConsumerHarnessTests(PostgresServer server)
         // With RetryLimit 3 a retried command would try its first insert four times.
         Assert.Equal(1, counter.Statements.Count(s => s.Contains("INSERT INTO organization_members", StringComparison.Ordinal)));
     }
+
+    [Fact]
+    public async Task A_command_for_another_user_is_superseded_writes_nothing_and_reconciles_its_organization_afresh()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var org = await db.Seed.OrganizationAsync();
+        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        await using var started = await HarnessServices.StartAsync(db);
+        var harness = started.Harness;
+        var endpoint = await harness.Bus.GetSendEndpoint(QueueNames.EnsureOrgSetupAddress);
+        var formerUser = Guid.NewGuid();
+
+        await endpoint.Send(Command(org, formerUser, Guid.NewGuid()));
+
+        Assert.True(await harness.Published.Any<OrgPrebuildSetupsEnsured>());
+        var entry = Assert.Single(Entries(harness), e => e.Outcome == EnsureOutcomes.Superseded);
+        Assert.Equal((org, false, false), (entry.OrganizationId, entry.MembershipCreated, entry.GroupCreated));
+        Assert.True(await harness.Published.Any<ReconcileRequested>(m =>
+            m.Context.Message.Source == ReconcileSources.Replay && m.Context.Message.OrganizationIds.SequenceEqual([org])));
+        Assert.Equal(0, await db.Seed.MembershipCountAsync(org, formerUser));
+        // The fresh reconciliation sets the organization up for the configured user.
+        await Eventually.TrueAsync(async () => await db.Seed.GroupMemberCountAsync(org, db.PrebuildsUserId) == 1, "the organization converges for the configured user");
+    }
+
+    private static List<OrgPrebuildSetupEnsured> Entries(ITestHarness harness) =>
+        harness.Published.Select<OrgPrebuildSetupsEnsured>().SelectMany(m => m.Context.Message.Organizations).ToList();
 
     private static EnsureOrgPrebuildSetup Command(Guid org, Guid user, Guid reconciliationId) => new()
     {

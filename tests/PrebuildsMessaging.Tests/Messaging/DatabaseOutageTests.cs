@@ -1,6 +1,4 @@
-using System.Text.Json;
 using PrebuildsMessaging.Tests.Infrastructure;
-using RabbitMQ.Client;
 
 namespace PrebuildsMessaging.Tests.Messaging;
 
@@ -15,7 +13,7 @@ public sealed class DatabaseOutageTests(PostgresServer server, RabbitMqBroker br
     {
         await using var db = await server.CreateDatabaseAsync();
         var orgs = new List<Guid>();
-        for (var i = 0; i < 40; i++)
+        for (var i = 0; i < 120; i++)
         {
             var org = await db.Seed.OrganizationAsync();
             await db.Seed.TemplatesAsync(org, desiredInstances: 1);
@@ -27,7 +25,9 @@ public sealed class DatabaseOutageTests(PostgresServer server, RabbitMqBroker br
         {
             ["Bus:RetryLimit"] = "0",
             ["Bus:EnsureConcurrency"] = "1",
-            ["Bus:CircuitBreakerActivationThreshold"] = "5",
+            // On a batch endpoint the circuit counts batches: two failed batches of five open it.
+            ["Bus:EnsureBatchMessageLimit"] = "5",
+            ["Bus:CircuitBreakerActivationThreshold"] = "2",
             ["Bus:CircuitBreakerTripThreshold"] = "0.5",
             ["Bus:CircuitBreakerRestartTimeout"] = "00:00:03",
         });
@@ -35,16 +35,16 @@ public sealed class DatabaseOutageTests(PostgresServer server, RabbitMqBroker br
         await server.SetDatabaseAvailableAsync(db.Name, available: false);
         try
         {
-            await SendCommandsAsync(isolated.AmqpUri, orgs, db.PrebuildsUserId);
+            await PlainJsonPublisher.EnsureCommandsAsync(isolated.AmqpUri, orgs, db.PrebuildsUserId);
             await Eventually.TrueAsync(() => Task.FromResult(worker.Output.Contains($"Circuit open: stopped consuming {EnsureQueue}", StringComparison.Ordinal)),
                 "the circuit opens");
             await Task.Delay(TimeSpan.FromSeconds(1));
 
             // It did not burn through the queue: most commands still wait in it, a few faulted.
-            var faulted = (await isolated.Management.PeekAsync($"{EnsureQueue}_error", 100, CancellationToken.None)).Count;
-            var waiting = (await isolated.Management.PeekAsync(EnsureQueue, 100, CancellationToken.None)).Count;
-            Assert.InRange(faulted, 1, 20);
-            Assert.True(waiting >= 20, $"{waiting} commands still wait in the queue ({faulted} faulted)");
+            var faulted = (await isolated.Management.PeekAsync($"{EnsureQueue}_error", 200, CancellationToken.None)).Count;
+            var waiting = (await isolated.Management.PeekAsync(EnsureQueue, 200, CancellationToken.None)).Count;
+            Assert.InRange(faulted, 1, 60);
+            Assert.True(waiting >= 60, $"{waiting} commands still wait in the queue ({faulted} faulted)");
             Assert.Equal(1, Occurrences(worker.Output, $"Circuit open: stopped consuming {EnsureQueue}"));
         }
         finally
@@ -68,28 +68,4 @@ public sealed class DatabaseOutageTests(PostgresServer server, RabbitMqBroker br
 
     private static int Occurrences(string text, string what) =>
         (text.Length - text.Replace(what, "", StringComparison.Ordinal).Length) / what.Length;
-
-    /// <summary>Setup commands as plain JSON straight into the command queue.</summary>
-    private static async Task SendCommandsAsync(string amqpUri, IEnumerable<Guid> orgs, Guid user)
-    {
-        var factory = new ConnectionFactory { Uri = new Uri(amqpUri) };
-        await using var connection = await factory.CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync();
-        foreach (var org in orgs)
-        {
-            var body = JsonSerializer.SerializeToUtf8Bytes(new
-            {
-                organizationId = org,
-                organizationName = "outage",
-                userId = user,
-                groupName = "coderprebuiltworkspaces",
-                hasPrebuildUser = false,
-                prebuildsGroupId = (Guid?)null,
-                hasPrebuildUserInGroup = false,
-                reconciliationId = Guid.NewGuid(),
-            });
-            var properties = new BasicProperties { ContentType = "application/json", MessageId = Guid.NewGuid().ToString(), DeliveryMode = DeliveryModes.Persistent };
-            await channel.BasicPublishAsync("", EnsureQueue, false, properties, body);
-        }
-    }
 }

@@ -62,6 +62,37 @@ public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker bro
     }
 
     [Fact]
+    public async Task A_setup_command_without_an_organization_faults_alone_and_the_rest_of_its_batch_converges()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var orgs = new List<Guid>();
+        for (var i = 0; i < 5; i++)
+        {
+            var org = await db.Seed.OrganizationAsync();
+            await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+            orgs.Add(org);
+        }
+
+        await using var isolated = await IsolatedBroker.CreateAsync(broker);
+        await using var worker = await WorkerHost.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?>
+        {
+            ["Bus:EnsureBatchTimeLimit"] = "00:00:01", // so that all six arrive within one batch's window
+        });
+
+        await PlainJsonPublisher.EnsureCommandsAsync(isolated.AmqpUri, [.. orgs[..2], Guid.Empty, .. orgs[2..]], db.PrebuildsUserId);
+
+        var message = Assert.Single(await isolated.WaitForMessagesAsync(QueueNames.EnsureOrgSetup + "_error", 1));
+        Assert.Contains("EnsureOrgPrebuildSetup has no organizationId", message.ExceptionMessage, StringComparison.Ordinal);
+        Assert.Equal(0, message.RetryCount);
+        foreach (var org in orgs)
+        {
+            await Eventually.TrueAsync(async () => await db.Seed.GroupMemberCountAsync(org, db.PrebuildsUserId) == 1, $"organization {org} converges");
+        }
+
+        Assert.Single(await isolated.Management.PeekAsync(QueueNames.EnsureOrgSetup + "_error", 10, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task A_setup_command_for_an_organization_that_does_not_exist_is_organization_gone_not_a_fault()
     {
         await using var db = await server.CreateDatabaseAsync();
@@ -71,11 +102,11 @@ public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker bro
         var outcome = new TaskCompletionSource<OrgPrebuildSetupEnsured>(TaskCreationOptions.RunContinuationsAsynchronously);
         var ghost = Guid.NewGuid();
         var listener = bus.ConnectReceiveEndpoint(new TemporaryEndpointDefinition(), KebabCaseEndpointNameFormatter.Instance,
-            e => e.Handler<OrgPrebuildSetupEnsured>(context =>
+            e => e.Handler<OrgPrebuildSetupsEnsured>(context =>
             {
-                if (context.Message.OrganizationId == ghost)
+                if (context.Message.Organizations.FirstOrDefault(o => o.OrganizationId == ghost) is { } mine)
                 {
-                    outcome.TrySetResult(context.Message);
+                    outcome.TrySetResult(mine);
                 }
 
                 return Task.CompletedTask;

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,71 +10,131 @@ using PrebuildsMessaging.Reconciliation;
 namespace PrebuildsMessaging.Messaging.Consumers;
 
 /// <summary>
-/// Writes what one organization misses, then publishes OrgPrebuildSetupEnsured. A duplicate,
-/// redelivered or week-old replayed command is safe: rows already there are unique violations,
-/// which the ensurer counts as success. A command for another user or group than the one configured
-/// (an old message replayed after a configuration change) is not written; the organization is
-/// reconciled afresh instead.
+/// Writes what a batch of organizations misses with set-wise statements, then publishes one
+/// OrgPrebuildSetupsEnsured with an entry per command. A duplicate, redelivered or week-old replayed command is
+/// safe: rows already there are skipped and counted. A command for another user or group than the one configured
+/// (an old message replayed after a configuration change) is not written; its organization is reconciled afresh.
+/// An organization that fails on its own (not the database, not the missing user) never fails the others: its
+/// command is sent again, alone, and retried and dead-lettered alone.
 /// </summary>
 public sealed partial class EnsureOrgPrebuildSetupConsumer(
-    OrgPrebuildSetupEnsurer ensurer,
+    OrgPrebuildSetupBatchEnsurer ensurer,
     IOptions<PrebuildsOptions> options,
     TimeProvider timeProvider,
     PrebuildsMetrics metrics,
-    ILogger<EnsureOrgPrebuildSetupConsumer> logger) : IConsumer<EnsureOrgPrebuildSetup>
+    ILogger<EnsureOrgPrebuildSetupConsumer> logger) : IConsumer<Batch<EnsureOrgPrebuildSetup>>
 {
-    public async Task Consume(ConsumeContext<EnsureOrgPrebuildSetup> context)
+    /// <summary>Marks a command re-sent alone after its organization failed inside a batch.</summary>
+    public const string IsolatedHeader = "Prebuilds-Isolated";
+
+    public async Task Consume(ConsumeContext<Batch<EnsureOrgPrebuildSetup>> context)
     {
-        var command = context.Message;
-        if (command.OrganizationId == Guid.Empty)
-        {
-            throw new InvalidMessageException("EnsureOrgPrebuildSetup has no organizationId.");
-        }
-
+        var started = timeProvider.GetTimestamp();
         var prebuilds = options.Value;
-        if (command.UserId != prebuilds.UserId || !string.Equals(command.GroupName, prebuilds.GroupName, StringComparison.Ordinal))
+        var commands = context.Message.Select(m => m.Message).ToList();
+        bool IsCurrent(EnsureOrgPrebuildSetup c) => c.UserId == prebuilds.UserId && string.Equals(c.GroupName, prebuilds.GroupName, StringComparison.Ordinal);
+        var invalid = commands.Where(c => c.OrganizationId == Guid.Empty).ToList();
+        var current = commands.Where(c => c.OrganizationId != Guid.Empty && IsCurrent(c)).ToList();
+        var superseded = commands.Where(c => c.OrganizationId != Guid.Empty && !IsCurrent(c)).ToList();
+        var entries = new List<OrgPrebuildSetupEnsured>(commands.Count);
+
+        if (superseded.Count > 0)
         {
-            LogSuperseded(logger, command.OrganizationId, command.ReconciliationId);
-            await context.Publish(ReconcileRequests.For(command.OrganizationId, ReconcileSources.Replay, timeProvider, nameof(EnsureOrgPrebuildSetup)))
+            LogSuperseded(logger, superseded.Count);
+            await context.Publish(ReconcileRequests.For(superseded.Select(c => c.OrganizationId).Distinct().ToList(), ReconcileSources.Replay, timeProvider))
                 .ConfigureAwait(false);
-            await context.Publish(new OrgPrebuildSetupEnsured
-            {
-                OrganizationId = command.OrganizationId,
-                ReconciliationId = command.ReconciliationId,
-                Outcome = EnsureOutcomes.Superseded,
-            }).ConfigureAwait(false);
-            metrics.Ensured(EnsureOutcomes.Superseded, false, false, false, 0);
-            return;
+            entries.AddRange(superseded.Select(c => Entry(c, EnsureOutcomes.Superseded)));
         }
 
-        var status = new OrganizationPrebuildStatus(command.OrganizationId, command.OrganizationName, command.HasPrebuildUser,
-            command.PrebuildsGroupId, command.HasPrebuildUserInGroup);
-        OrgSetupOutcome outcome;
+        var result = current.Count == 0 ? null : await EnsureAsync(current, context.CancellationToken).ConfigureAwait(false);
+        var failures = invalid.Select(_ => new OrganizationFailure(Guid.Empty, new InvalidMessageException("EnsureOrgPrebuildSetup has no organizationId.")))
+            .Concat(result?.Failures ?? []).ToList();
+        var failed = failures.Select(f => f.OrganizationId).ToHashSet();
+        if (failures.Count > 0)
+        {
+            if (commands.Count == 1)
+            {
+                // Alone already: the usual retries (none for bad input), then the _error queue with this command's reason.
+                metrics.EnsureFailed(failures[0].Error);
+                ExceptionDispatchInfo.Throw(failures[0].Error);
+            }
+
+            foreach (var failure in failures)
+            {
+                metrics.EnsureFailed(failure.Error);
+                LogIsolated(logger, failure.OrganizationId, failure.Error);
+            }
+
+            var endpoint = await context.GetSendEndpoint(QueueNames.EnsureOrgSetupAddress).ConfigureAwait(false);
+            foreach (var command in invalid.Concat(current.Where(c => failed.Contains(c.OrganizationId))))
+            {
+                await endpoint.Send(command, s => s.Headers.Set(IsolatedHeader, "true"), context.CancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var outcomes = result?.Outcomes.ToDictionary(o => o.OrganizationId) ?? [];
+        foreach (var command in current.Where(c => !failed.Contains(c.OrganizationId)))
+        {
+            // A second command for the same organization in this batch is answered by the first one's writes.
+            entries.Add(outcomes.Remove(command.OrganizationId, out var outcome)
+                ? Entry(command, outcome.Result == OrgSetupResult.OrganizationGone ? EnsureOutcomes.OrganizationGone : EnsureOutcomes.Ensured, outcome)
+                : Entry(command, EnsureOutcomes.Ensured));
+        }
+
+        await context.Publish(new OrgPrebuildSetupsEnsured { Organizations = entries }).ConfigureAwait(false);
+
+        var summary = new BatchSummary(entries);
+        foreach (var entry in entries)
+        {
+            metrics.Ensured(entry.Outcome, entry.MembershipCreated, entry.GroupCreated, entry.GroupMembershipCreated, entry.UniqueViolationsTolerated);
+        }
+
+        var elapsedMs = timeProvider.GetElapsedTime(started).TotalMilliseconds;
+        LogBatch(logger, commands.Count, summary.Memberships, summary.Groups, summary.GroupMemberships, summary.AlreadyThere,
+            summary.Gone, superseded.Count, failures.Count, result?.SetWise ?? true, elapsedMs);
+    }
+
+    private async Task<BatchEnsureResult> EnsureAsync(List<EnsureOrgPrebuildSetup> commands, CancellationToken cancellationToken)
+    {
         try
         {
-            outcome = await ensurer.EnsureAsync(status, context.CancellationToken).ConfigureAwait(false);
+            return await ensurer.EnsureAsync(commands.Select(c => new OrganizationPrebuildStatus(
+                c.OrganizationId, c.OrganizationName, c.HasPrebuildUser, c.PrebuildsGroupId, c.HasPrebuildUserInGroup)), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             metrics.EnsureFailed(ex);
             throw;
         }
-
-        var outcomeName = outcome.Result == OrgSetupResult.OrganizationGone ? EnsureOutcomes.OrganizationGone : EnsureOutcomes.Ensured;
-
-        await context.Publish(new OrgPrebuildSetupEnsured
-        {
-            OrganizationId = outcome.OrganizationId,
-            ReconciliationId = command.ReconciliationId,
-            MembershipCreated = outcome.MembershipCreated,
-            GroupCreated = outcome.GroupCreated,
-            GroupMembershipCreated = outcome.GroupMembershipCreated,
-            UniqueViolationsTolerated = outcome.UniqueViolationsTolerated,
-            Outcome = outcomeName,
-        }).ConfigureAwait(false);
-        metrics.Ensured(outcomeName, outcome.MembershipCreated, outcome.GroupCreated, outcome.GroupMembershipCreated, outcome.UniqueViolationsTolerated);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "EnsureOrgPrebuildSetup for organization {OrganizationId} (reconciliation {ReconciliationId}) names another prebuilds user or group than configured; requesting a fresh reconciliation of the organization instead")]
-    private static partial void LogSuperseded(ILogger logger, Guid organizationId, Guid reconciliationId);
+    private static OrgPrebuildSetupEnsured Entry(EnsureOrgPrebuildSetup command, string outcomeName, OrgSetupOutcome? outcome = null) => new()
+    {
+        OrganizationId = command.OrganizationId,
+        ReconciliationId = command.ReconciliationId,
+        MembershipCreated = outcome?.MembershipCreated ?? false,
+        GroupCreated = outcome?.GroupCreated ?? false,
+        GroupMembershipCreated = outcome?.GroupMembershipCreated ?? false,
+        UniqueViolationsTolerated = outcome?.UniqueViolationsTolerated ?? 0,
+        Outcome = outcomeName,
+    };
+
+    private readonly record struct BatchSummary(int Memberships, int Groups, int GroupMemberships, int AlreadyThere, int Gone)
+    {
+        public BatchSummary(IReadOnlyCollection<OrgPrebuildSetupEnsured> entries)
+            : this(entries.Count(e => e.MembershipCreated), entries.Count(e => e.GroupCreated), entries.Count(e => e.GroupMembershipCreated),
+                entries.Sum(e => e.UniqueViolationsTolerated), entries.Count(e => e.Outcome == EnsureOutcomes.OrganizationGone))
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ensured a batch of {CommandCount} commands: created {MembershipsCreated} memberships, {GroupsCreated} groups, {GroupMembershipsCreated} group memberships; {RowsAlreadyThere} rows already there; {OrganizationsGone} organizations gone; {Superseded} superseded; {Isolated} sent again alone; set-wise {SetWise}; in {DurationMs:F1} ms")]
+    private static partial void LogBatch(ILogger logger, int commandCount, int membershipsCreated, int groupsCreated, int groupMembershipsCreated,
+        int rowsAlreadyThere, int organizationsGone, int superseded, int isolated, bool setWise, double durationMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Superseded} EnsureOrgPrebuildSetup commands name another prebuilds user or group than configured; requesting a fresh reconciliation of their organizations instead")]
+    private static partial void LogSuperseded(ILogger logger, int superseded);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The command for organization {OrganizationId} failed inside a batch; it is sent again alone, to be retried or dead-lettered on its own")]
+    private static partial void LogIsolated(ILogger logger, Guid organizationId, Exception exception);
 }

@@ -9,13 +9,17 @@ using PrebuildsMessaging.Reconciliation;
 namespace PrebuildsMessaging.Messaging.Consumers;
 
 /// <summary>
-/// A batch of ReconcileRequested runs one status query for the union of their scopes (any "all" means
-/// all), sends one EnsureOrgPrebuildSetup per organization that misses something, and publishes
-/// ReconciliationCompleted. The in-memory outbox releases them only when this consumer succeeds.
+/// A batch of ReconcileRequested runs one status query for the union of the scopes of the requests that an
+/// earlier read does not already cover (any "all" means all), sends one EnsureOrgPrebuildSetup per organization
+/// that misses something, and publishes ReconciliationCompleted for every request of the batch. The commands
+/// leave only after the status read succeeded, in chunks (Bus:CommandChunkSize) sent at once with publisher
+/// confirms; a failure while sending retries the batch, and the duplicates that follow are safe.
 /// </summary>
 public sealed partial class ReconcileRequestedConsumer(
     ReconciliationPlanner planner,
+    ReconciliationCoverage coverage,
     IOptions<PrebuildsOptions> options,
+    IOptions<BusOptions> busOptions,
     TimeProvider timeProvider,
     PrebuildsMetrics metrics,
     ILogger<ReconcileRequestedConsumer> logger) : IConsumer<Batch<ReconcileRequested>>
@@ -23,19 +27,59 @@ public sealed partial class ReconcileRequestedConsumer(
     public async Task Consume(ConsumeContext<Batch<ReconcileRequested>> context)
     {
         var started = timeProvider.GetTimestamp();
+        var bus = busOptions.Value;
         var requests = context.Message.Select(m => m.Message).ToList();
-        var ids = requests.SelectMany(r => r.OrganizationIds ?? []).Where(id => id != Guid.Empty).ToList();
-        var scope = ids.Count == 0 || requests.Any(r => r.OrganizationIds is not { Count: > 0 })
-            ? ReconciliationScope.All
-            : ReconciliationScope.For(ids);
-
-        var plan = await planner.PlanAsync(scope, context.CancellationToken).ConfigureAwait(false);
+        var covered = requests.Where(r => coverage.Covers(r, bus.CoverageClockSkew)).ToList();
+        var toRun = requests.Except(covered).ToList();
         var reconciliationId = NewId.NextGuid();
+
+        ReconciliationScope? scope = null;
+        ReconciliationPlan plan = new(0, []);
+        if (toRun.Count > 0)
+        {
+            scope = ReconciliationScope.Union(toRun.Select(r => ReconciliationScope.Of(r.OrganizationIds)));
+            var readStartedAt = timeProvider.GetUtcNow();
+            plan = await planner.PlanAsync(scope, context.CancellationToken).ConfigureAwait(false);
+            await SendCommandsAsync(context, plan.Incomplete, reconciliationId, bus.CommandChunkSize).ConfigureAwait(false);
+            coverage.Record(scope, readStartedAt);
+        }
+
+        var duration = timeProvider.GetElapsedTime(started);
+        await context.Publish(new ReconciliationCompleted
+        {
+            ReconciliationId = reconciliationId,
+            OrganizationIds = (scope ?? ReconciliationScope.Union(covered.Select(r => ReconciliationScope.Of(r.OrganizationIds)))).OrganizationIds?.ToList() ?? [],
+            RequestIds = requests.Select(r => r.RequestId).ToList(),
+            CoveredRequestIds = covered.Select(r => r.RequestId).ToList(),
+            OrganizationsChecked = plan.OrganizationsChecked,
+            CommandsSent = plan.Incomplete.Count,
+            Duration = duration,
+        }, context.CancellationToken).ConfigureAwait(false);
+
+        metrics.Reconciled(scope is not null, covered.Count, plan.OrganizationsChecked, plan.Incomplete.Count, duration);
+        if (scope is null)
+        {
+            LogCovered(logger, reconciliationId, requests.Count);
+        }
+        else
+        {
+            LogReconciled(logger, reconciliationId, scope, requests.Count, covered.Count, plan.OrganizationsChecked, plan.Incomplete.Count, duration.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>One command per incomplete organization, sent straight to the broker in chunks sent at once (not held in an outbox).</summary>
+    private async Task SendCommandsAsync(ConsumeContext context, IReadOnlyList<OrganizationPrebuildStatus> incomplete, Guid reconciliationId, int chunkSize)
+    {
+        if (incomplete.Count == 0)
+        {
+            return;
+        }
+
         var prebuilds = options.Value;
         var endpoint = await context.GetSendEndpoint(QueueNames.EnsureOrgSetupAddress).ConfigureAwait(false);
-        foreach (var status in plan.Incomplete)
+        foreach (var chunk in incomplete.Chunk(chunkSize))
         {
-            await endpoint.Send(new EnsureOrgPrebuildSetup
+            await endpoint.SendBatch(chunk.Select(status => new EnsureOrgPrebuildSetup
             {
                 OrganizationId = status.OrganizationId,
                 OrganizationName = status.OrganizationName,
@@ -45,24 +89,13 @@ public sealed partial class ReconcileRequestedConsumer(
                 PrebuildsGroupId = status.PrebuildsGroupId,
                 HasPrebuildUserInGroup = status.HasPrebuildUserInGroup,
                 ReconciliationId = reconciliationId,
-            }, context.CancellationToken).ConfigureAwait(false);
+            }), context.CancellationToken).ConfigureAwait(false);
         }
-
-        var duration = timeProvider.GetElapsedTime(started);
-        await context.Publish(new ReconciliationCompleted
-        {
-            ReconciliationId = reconciliationId,
-            OrganizationIds = scope.OrganizationIds?.ToList() ?? [],
-            RequestIds = requests.Select(r => r.RequestId).ToList(),
-            OrganizationsChecked = plan.OrganizationsChecked,
-            CommandsSent = plan.Incomplete.Count,
-            Duration = duration,
-        }, context.CancellationToken).ConfigureAwait(false);
-
-        metrics.Reconciled(plan.OrganizationsChecked, plan.Incomplete.Count, duration);
-        LogReconciled(logger, reconciliationId, scope, requests.Count, plan.OrganizationsChecked, plan.Incomplete.Count, duration.TotalMilliseconds);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation {ReconciliationId} scope {Scope} ({RequestCount} requests): {OrganizationsChecked} organizations checked, {CommandsSent} commands sent in {DurationMs:F1} ms")]
-    private static partial void LogReconciled(ILogger logger, Guid reconciliationId, ReconciliationScope scope, int requestCount, int organizationsChecked, int commandsSent, double durationMs);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation {ReconciliationId} scope {Scope} ({RequestCount} requests, {CoveredCount} already covered): {OrganizationsChecked} organizations checked, {CommandsSent} commands sent in {DurationMs:F1} ms")]
+    private static partial void LogReconciled(ILogger logger, Guid reconciliationId, ReconciliationScope scope, int requestCount, int coveredCount, int organizationsChecked, int commandsSent, double durationMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation {ReconciliationId}: all {RequestCount} requests already covered by earlier status reads; no query")]
+    private static partial void LogCovered(ILogger logger, Guid reconciliationId, int requestCount);
 }
