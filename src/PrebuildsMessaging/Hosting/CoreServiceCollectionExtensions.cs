@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using PrebuildsMessaging.Configuration;
+using PrebuildsMessaging.Database;
 using PrebuildsMessaging.Database.Migrations;
 using PrebuildsMessaging.Reconciliation;
 
@@ -32,12 +33,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<Observability.PrebuildsMetrics>();
         services.TryAddSingleton(sp =>
         {
-            var builder = new NpgsqlDataSourceBuilder(sp.GetRequiredService<IOptions<PostgresOptions>>().Value.ConnectionString);
-            if (string.IsNullOrEmpty(builder.ConnectionStringBuilder.ApplicationName))
-            {
-                builder.ConnectionStringBuilder.ApplicationName = "PrebuildsMessaging";
-            }
-
+            var builder = new NpgsqlDataSourceBuilder(ServiceConnectionString.From(sp.GetRequiredService<IOptions<PostgresOptions>>().Value.ConnectionString));
             builder.UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
             return builder.Build();
         });

@@ -8,24 +8,59 @@ namespace PrebuildsMessaging.Reconciliation;
 /// </summary>
 public sealed partial class ReconciliationPlanner(PrebuildStatusReader reader, ILogger<ReconciliationPlanner> logger)
 {
+    /// <summary>The whole plan at once: every organization that misses something, held in memory.</summary>
     public async Task<ReconciliationPlan> PlanAsync(ReconciliationScope scope, CancellationToken cancellationToken)
     {
-        // Streamed: only the organizations that miss something are held.
-        var checkedCount = 0;
         var incomplete = new List<OrganizationPrebuildStatus>();
+        var tally = await PlanInChunksAsync(scope, int.MaxValue, (chunk, _) =>
+        {
+            incomplete.AddRange(chunk);
+            return Task.CompletedTask;
+        }, cancellationToken).ConfigureAwait(false);
+        return new ReconciliationPlan(tally.OrganizationsChecked, incomplete);
+    }
+
+    /// <summary>
+    /// The plan as the rows stream in: each chunk of at most <paramref name="chunkSize"/> organizations that miss
+    /// something is handed on before the next is read, so memory stays bounded however many organizations there are.
+    /// </summary>
+    public async Task<ReconciliationTally> PlanInChunksAsync(ReconciliationScope scope, int chunkSize,
+        Func<IReadOnlyList<OrganizationPrebuildStatus>, CancellationToken, Task> onChunk, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onChunk);
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
+        var checkedCount = 0;
+        var incompleteCount = 0;
+        var chunk = new List<OrganizationPrebuildStatus>(Math.Min(chunkSize, 1024));
         await foreach (var status in reader.StreamAsync(scope, cancellationToken).ConfigureAwait(false))
         {
             checkedCount++;
-            if (!status.IsConverged)
+            if (status.IsConverged)
             {
-                incomplete.Add(status);
+                continue;
+            }
+
+            incompleteCount++;
+            chunk.Add(status);
+            if (chunk.Count >= chunkSize)
+            {
+                await onChunk(chunk, cancellationToken).ConfigureAwait(false);
+                chunk = new List<OrganizationPrebuildStatus>(Math.Min(chunkSize, 1024));
             }
         }
 
-        LogPlanned(logger, scope, checkedCount, incomplete.Count);
-        return new ReconciliationPlan(checkedCount, incomplete);
+        if (chunk.Count > 0)
+        {
+            await onChunk(chunk, cancellationToken).ConfigureAwait(false);
+        }
+
+        LogPlanned(logger, scope, checkedCount, incompleteCount);
+        return new ReconciliationTally(checkedCount, incompleteCount);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Status query for scope {Scope}: {OrganizationsChecked} organizations with prebuilds, {OrganizationsIncomplete} need setup")]
     private static partial void LogPlanned(ILogger logger, ReconciliationScope scope, int organizationsChecked, int organizationsIncomplete);
 }
+
+/// <summary>What one status query counted: the organizations it checked, and how many of them miss something.</summary>
+public sealed record ReconciliationTally(int OrganizationsChecked, int OrganizationsIncomplete);

@@ -34,7 +34,7 @@ public static class SchedulingServiceCollectionExtensions
             {
                 q.UsePersistentStore(store =>
                 {
-                    store.UsePostgres(configuration.GetConnectionString(PostgresOptions.ConnectionStringName) ?? "");
+                    store.UsePostgres(Database.ServiceConnectionString.From(configuration.GetConnectionString(PostgresOptions.ConnectionStringName) ?? ""));
                     store.ConfigureStore(o =>
                     {
                         o.TablePrefix = QuartzSchema.TablePrefix;

@@ -11,11 +11,13 @@ namespace PrebuildsMessaging.Messaging.Consumers;
 /// <summary>
 /// A batch of ReconcileRequested runs one status query for the union of the scopes of the requests that an
 /// earlier read does not already cover (any "all" means all), sends one EnsureOrgPrebuildSetup per organization
-/// that misses something, and publishes ReconciliationCompleted for every request of the batch. The commands
-/// leave only after the status read succeeded, in chunks (Bus:CommandChunkSize) sent at once with publisher
-/// confirms; a failure while sending retries the batch, and the duplicates that follow are safe.
+/// that misses something, and publishes ReconciliationCompleted for every request of the batch. The rows stream
+/// in, and the commands leave in chunks (Bus:CommandChunkSize) as they come, each chunk sent at once with
+/// publisher confirms, so memory stays bounded. A failure part-way retries the batch; the commands that had
+/// already left stand for organizations that really missed something, and their duplicates are safe.
 /// </summary>
 public sealed partial class ReconcileRequestedConsumer(
+    IBus bus,
     ReconciliationPlanner planner,
     ReconciliationCoverage coverage,
     IOptions<PrebuildsOptions> options,
@@ -27,20 +29,21 @@ public sealed partial class ReconcileRequestedConsumer(
     public async Task Consume(ConsumeContext<Batch<ReconcileRequested>> context)
     {
         var started = timeProvider.GetTimestamp();
-        var bus = busOptions.Value;
+        var settings = busOptions.Value;
         var requests = context.Message.Select(m => m.Message).ToList();
-        var covered = requests.Where(r => coverage.Covers(r, bus.CoverageClockSkew)).ToList();
+        var covered = requests.Where(r => coverage.Covers(r, settings.CoverageClockSkew)).ToList();
         var toRun = requests.Except(covered).ToList();
         var reconciliationId = NewId.NextGuid();
 
         ReconciliationScope? scope = null;
-        ReconciliationPlan plan = new(0, []);
+        var tally = new ReconciliationTally(0, 0);
         if (toRun.Count > 0)
         {
             scope = ReconciliationScope.Union(toRun.Select(r => ReconciliationScope.Of(r.OrganizationIds)));
             var readStartedAt = timeProvider.GetUtcNow();
-            plan = await planner.PlanAsync(scope, context.CancellationToken).ConfigureAwait(false);
-            await SendCommandsAsync(context, plan.Incomplete, reconciliationId, bus.CommandChunkSize).ConfigureAwait(false);
+            var endpoint = await bus.GetSendEndpoint(QueueNames.EnsureOrgSetupAddress).ConfigureAwait(false);
+            tally = await planner.PlanInChunksAsync(scope, settings.CommandChunkSize,
+                (chunk, token) => SendCommandsAsync(endpoint, chunk, reconciliationId, token), context.CancellationToken).ConfigureAwait(false);
             coverage.Record(scope, readStartedAt);
         }
 
@@ -51,46 +54,41 @@ public sealed partial class ReconcileRequestedConsumer(
             OrganizationIds = (scope ?? ReconciliationScope.Union(covered.Select(r => ReconciliationScope.Of(r.OrganizationIds)))).OrganizationIds?.ToList() ?? [],
             RequestIds = requests.Select(r => r.RequestId).ToList(),
             CoveredRequestIds = covered.Select(r => r.RequestId).ToList(),
-            OrganizationsChecked = plan.OrganizationsChecked,
-            CommandsSent = plan.Incomplete.Count,
+            OrganizationsChecked = tally.OrganizationsChecked,
+            CommandsSent = tally.OrganizationsIncomplete,
             Duration = duration,
         }, context.CancellationToken).ConfigureAwait(false);
 
-        metrics.Reconciled(scope is not null, covered.Count, plan.OrganizationsChecked, plan.Incomplete.Count, duration);
+        metrics.Reconciled(scope is not null, covered.Count, tally.OrganizationsChecked, tally.OrganizationsIncomplete, duration);
         if (scope is null)
         {
             LogCovered(logger, reconciliationId, requests.Count);
         }
         else
         {
-            LogReconciled(logger, reconciliationId, scope, requests.Count, covered.Count, plan.OrganizationsChecked, plan.Incomplete.Count, duration.TotalMilliseconds);
+            LogReconciled(logger, reconciliationId, scope, requests.Count, covered.Count, tally.OrganizationsChecked, tally.OrganizationsIncomplete, duration.TotalMilliseconds);
         }
     }
 
-    /// <summary>One command per incomplete organization, sent straight to the broker in chunks sent at once (not held in an outbox).</summary>
-    private async Task SendCommandsAsync(ConsumeContext context, IReadOnlyList<OrganizationPrebuildStatus> incomplete, Guid reconciliationId, int chunkSize)
+    /// <summary>
+    /// One command per incomplete organization of a chunk, sent at once with publisher confirms, straight to the
+    /// broker (not held in an outbox). Through the bus rather than the consume context: hundreds of concurrent
+    /// sends would otherwise contend for the one context's payload cache.
+    /// </summary>
+    private Task SendCommandsAsync(ISendEndpoint endpoint, IReadOnlyList<OrganizationPrebuildStatus> chunk, Guid reconciliationId, CancellationToken cancellationToken)
     {
-        if (incomplete.Count == 0)
-        {
-            return;
-        }
-
         var prebuilds = options.Value;
-        var endpoint = await context.GetSendEndpoint(QueueNames.EnsureOrgSetupAddress).ConfigureAwait(false);
-        foreach (var chunk in incomplete.Chunk(chunkSize))
+        return endpoint.SendBatch(chunk.Select(status => new EnsureOrgPrebuildSetup
         {
-            await endpoint.SendBatch(chunk.Select(status => new EnsureOrgPrebuildSetup
-            {
-                OrganizationId = status.OrganizationId,
-                OrganizationName = status.OrganizationName,
-                UserId = prebuilds.UserId,
-                GroupName = prebuilds.GroupName,
-                HasPrebuildUser = status.HasPrebuildUser,
-                PrebuildsGroupId = status.PrebuildsGroupId,
-                HasPrebuildUserInGroup = status.HasPrebuildUserInGroup,
-                ReconciliationId = reconciliationId,
-            }), context.CancellationToken).ConfigureAwait(false);
-        }
+            OrganizationId = status.OrganizationId,
+            OrganizationName = status.OrganizationName,
+            UserId = prebuilds.UserId,
+            GroupName = prebuilds.GroupName,
+            HasPrebuildUser = status.HasPrebuildUser,
+            PrebuildsGroupId = status.PrebuildsGroupId,
+            HasPrebuildUserInGroup = status.HasPrebuildUserInGroup,
+            ReconciliationId = reconciliationId,
+        }), cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation {ReconciliationId} scope {Scope} ({RequestCount} requests, {CoveredCount} already covered): {OrganizationsChecked} organizations checked, {CommandsSent} commands sent in {DurationMs:F1} ms")]
