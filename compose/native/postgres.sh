@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts and stops a private PostgreSQL server on loopback, without Docker.
 # Sourced by test.sh and run.sh. Functions:
-#   pg_native_start STATE_DIR PORT [fast]   initdb on first use, then pg_ctl start; 'fast' turns fsync off (tests only)
+#   pg_native_start STATE_DIR PORT [fast]   initdb on first use, then pg_ctl start; 'fast' turns fsync off (tests only);
+#                                           PG_EXTRA_OPTS adds server options (e.g. -c shared_preload_libraries=...)
 #   pg_native_stop STATE_DIR
 # initdb and pg_ctl refuse to run as root, so as root they run as the postgres user,
 # on a data directory that user owns.
@@ -52,6 +53,7 @@ pg_native_start() {
   fi
   local opts="-c listen_addresses=127.0.0.1 -p $port -k $data -c max_connections=200"
   if [ "$mode" = fast ]; then opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"; fi
+  if [ -n "${PG_EXTRA_OPTS:-}" ]; then opts="$opts $PG_EXTRA_OPTS"; fi
   if pg_native_as_owner "$bindir/pg_ctl" -D "$data/data" status >/dev/null 2>&1; then
     echo "==> PostgreSQL already running in $data/data"
   else

@@ -1,7 +1,16 @@
 using PrebuildsMessaging.Benchmarks;
 
-// Benchmark of the status query on a large Coder-shaped database. Prints figures; asserts nothing.
-//   dotnet run -c Release --project tests/PrebuildsMessaging.Benchmarks -- --connection "Host=...;Username=postgres;Database=postgres"
+// Benchmarks on the real thing. Each prints figures; none asserts anything.
+//   status query on a large Coder-shaped database:
+//     dotnet run -c Release --project tests/PrebuildsMessaging.Benchmarks -- --connection "Host=...;Username=postgres;Database=postgres"
+//   end to end, the worker against Coder's sequential loop (tests/PrebuildsMessaging.Benchmarks/e2e.sh starts what it needs):
+//     dotnet run -c Release --project tests/PrebuildsMessaging.Benchmarks -- e2e --connection CS --rabbitmq URI --management URL [--organizations 10000]
+if (args.Length > 0 && args[0] == "e2e")
+{
+    await EndToEndBenchmark.RunAsync(EndToEndSettings.Parse(args[1..]));
+    return;
+}
+
 var settings = BenchmarkSettings.Parse(args);
 var connectionString = await LargeDatasetSeeder.EnsureAsync(settings);
 await StatusQueryBenchmark.RunAsync(settings, connectionString);

@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace PrebuildsMessaging.Benchmarks;
+
+/// <summary>
+/// The real worker (<c>PrebuildsMessaging run</c>) as its own process with the default settings, except that it
+/// requests no reconciliation at start-up (the benchmark asks for one) and serves health and metrics on a free port. Its log goes to a file and is read for
+/// the per-batch summary lines.
+/// </summary>
+internal sealed partial class BenchmarkWorker : IAsyncDisposable
+{
+    private readonly Process process;
+    private readonly StreamWriter log;
+    private readonly TaskCompletionSource started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock gate = new();
+    private int requestsAnswered;
+    private int reconciliations;
+    private bool disposed;
+
+    private BenchmarkWorker(Process process, StreamWriter log)
+    {
+        this.process = process;
+        this.log = log;
+    }
+
+    /// <summary>ReconcileRequested answered so far, from the worker's summary lines.</summary>
+    public int RequestsAnswered
+    {
+        get
+        {
+            lock (gate)
+            {
+                return requestsAnswered;
+            }
+        }
+    }
+
+    /// <summary>Status queries the worker ran so far, from its summary lines.</summary>
+    public int Reconciliations
+    {
+        get
+        {
+            lock (gate)
+            {
+                return reconciliations;
+            }
+        }
+    }
+
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            process.Refresh();
+            return process.TotalProcessorTime;
+        }
+    }
+
+    /// <summary>Peak resident set size (VmHWM) so far.</summary>
+    public long PeakRssBytes
+    {
+        get
+        {
+            var line = File.ReadLines($"/proc/{process.Id}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        }
+    }
+
+    public static async Task<BenchmarkWorker> StartAsync(string connectionString, string amqpUri, string logPath)
+    {
+        var app = Path.Combine(AppContext.BaseDirectory, "PrebuildsMessaging.dll");
+        var info = new ProcessStartInfo("dotnet", [app, "run"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment["ConnectionStrings__Postgres"] = connectionString;
+        info.Environment["ConnectionStrings__RabbitMq"] = amqpUri;
+        info.Environment["Schedule__RunAtStartup"] = "false";
+        // Health and metrics stay on, as by default, on a port of their own.
+        info.Environment["Health__Urls"] = $"http://127.0.0.1:{FreePort()}";
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var worker = new BenchmarkWorker(process, new StreamWriter(logPath) { AutoFlush = true });
+        process.OutputDataReceived += (_, e) => worker.Read(e.Data);
+        process.ErrorDataReceived += (_, e) => worker.Read(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var first = await Task.WhenAny(worker.started.Task, process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(60)));
+        if (first != worker.started.Task)
+        {
+            await worker.DisposeAsync();
+            throw new InvalidOperationException($"The worker did not start; see {logPath}.");
+        }
+
+        return worker;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void Read(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (gate)
+        {
+            log.WriteLine(line);
+            if (Answered().Match(line) is { Success: true } answered)
+            {
+                requestsAnswered += int.Parse(answered.Groups["n"].Value, System.Globalization.CultureInfo.InvariantCulture);
+                if (!line.Contains("already covered by earlier status reads", StringComparison.Ordinal))
+                {
+                    reconciliations++;
+                }
+            }
+        }
+
+        if (line.Contains("Application started", StringComparison.Ordinal))
+        {
+            started.TrySetResult();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
+        if (!process.HasExited)
+        {
+            using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await term.WaitForExitAsync();
+            }
+
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(45));
+            try
+            {
+                await process.WaitForExitAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        process.Dispose();
+        lock (gate)
+        {
+            log.Dispose();
+        }
+    }
+
+    // "Reconciliation … (12 requests, 3 already covered): …" or "Reconciliation …: all 12 requests already covered …"
+    [GeneratedRegex(@"Reconciliation [0-9a-f-]+(?:.*?\((?<n>\d+) requests,|: all (?<n>\d+) requests)")]
+    private static partial Regex AnsweredRegex();
+
+    private static Regex Answered() => AnsweredRegex();
+}

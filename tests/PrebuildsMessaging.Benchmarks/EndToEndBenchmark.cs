@@ -1,0 +1,379 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using PrebuildsMessaging.Configuration;
+using PrebuildsMessaging.Database;
+using PrebuildsMessaging.Database.Migrations;
+using RabbitMQ.Client;
+
+namespace PrebuildsMessaging.Benchmarks;
+
+/// <summary>
+/// The worker against the loop it replaces, on one database in one run. Seeds N unconfigured organizations,
+/// runs the real worker as a process and times one manual reconcile until the last group membership exists,
+/// then takes the setup away and times Coder's sequential loop (the status query, then each missing row as
+/// its own autocommit INSERT on one connection). Then, on the converged database, the statements of a
+/// converged pass and the status queries of a burst of change events. Prints figures; asserts nothing.
+/// </summary>
+internal static class EndToEndBenchmark
+{
+    private const string StatusQueryMarker = "FROM organizations o";
+
+    public static async Task RunAsync(EndToEndSettings settings)
+    {
+        var prebuilds = new PrebuildsOptions();
+        var connectionString = await CreateDatabaseAsync(settings);
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var admin = NpgsqlDataSource.Create(settings.AdminConnectionString);
+        var statements = await StatementStatistics.TryCreateAsync(admin, settings.Database);
+
+        var vhost = $"prebuilds-e2e-{Guid.NewGuid():N}";
+        using var management = new ManagementApi(settings.ManagementUrl, settings.RabbitMqUri);
+        var amqpUri = await management.CreateVirtualHostAsync(vhost);
+        var logPath = Path.Combine(Path.GetTempPath(), $"prebuilds-e2e-worker-{DateTime.UtcNow:yyyyMMddHHmmss}.log");
+        try
+        {
+            Console.WriteLine($"Worker: real process, default settings, log at Information in {logPath}");
+            await using var worker = await BenchmarkWorker.StartAsync(connectionString, amqpUri, logPath);
+
+            // 1. Rounds: the worker (one manual reconcile until every organization has its group membership), then
+            //    the loop, each from the same unconfigured organizations. Medians over the rounds.
+            var rounds = new List<Round>();
+            for (var round = 1; round <= settings.Rounds; round++)
+            {
+                if (round > 1)
+                {
+                    await ResetAsync(dataSource, prebuilds);
+                }
+
+                var cpuBefore = worker.CpuTime;
+                var brokerCpuBefore = ProcessCpu.Of("beam.smp");
+                var databaseCpuBefore = ProcessCpu.Of("postgres");
+                var clock = Stopwatch.StartNew();
+                await PublishAsync(amqpUri, "PrebuildsMessaging.Contracts:ReconcileRequested", [new { requestId = Guid.NewGuid(), organizationIds = Array.Empty<Guid>(), source = "manual", requestedAt = DateTimeOffset.UtcNow }]);
+                await WaitForGroupMembersAsync(dataSource, settings.Organizations, settings.Timeout, $"round {round}, worker");
+                var workerSeconds = clock.Elapsed.TotalSeconds;
+                var workerCpu = worker.CpuTime - cpuBefore;
+                var brokerCpu = ProcessCpu.Of("beam.smp") - brokerCpuBefore;
+                var databaseCpu = ProcessCpu.Of("postgres") - databaseCpuBefore;
+
+                double? loopSeconds = null;
+                if (!settings.SkipLoop)
+                {
+                    await ResetAsync(dataSource, prebuilds);
+                    loopSeconds = await SequentialLoop.RunAsync(dataSource, prebuilds, settings.Organizations, $"round {round}, loop");
+                }
+
+                var result = new Round(workerSeconds, workerCpu, brokerCpu, databaseCpu, loopSeconds);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  round {round}: worker {settings.Organizations / workerSeconds:F0}/s, loop {(loopSeconds is { } l ? (settings.Organizations / l).ToString("F0", CultureInfo.InvariantCulture) : "-")}/s, ratio {(loopSeconds is { } l2 ? (l2 / workerSeconds).ToString("F2", CultureInfo.InvariantCulture) : "-")}"));
+                rounds.Add(result);
+            }
+
+            // 2. A converged pass: its statements, Quartz's own bookkeeping left out.
+            var before = worker.Reconciliations;
+            await statements.ResetAsync();
+            await PublishAsync(amqpUri, "PrebuildsMessaging.Contracts:ReconcileRequested", [new { requestId = Guid.NewGuid(), organizationIds = Array.Empty<Guid>(), source = "manual", requestedAt = DateTimeOffset.UtcNow }]);
+            await WaitUntilAsync(() => Task.FromResult(worker.Reconciliations > before), settings.Timeout, "the converged pass");
+            var convergedPass = await statements.CountAsync();
+            foreach (var (calls, text) in await statements.ListAsync())
+            {
+                Console.WriteLine($"  converged pass ran {calls}× {text}");
+            }
+
+            // 3. A burst of change events over a few organizations that lost their group membership.
+            List<Guid> burstOrganizations;
+            await using (var connection = await dataSource.OpenConnectionAsync())
+            {
+                burstOrganizations = (await connection.QueryAsync<Guid>("SELECT id FROM organizations WHERE name LIKE 'e2e-org-%' ORDER BY name LIMIT @n",
+                    new { n = settings.BurstOrganizations })).ToList();
+            }
+
+            await ExecuteAsync(dataSource, "DELETE FROM group_members WHERE user_id = @UserId AND group_id IN (SELECT id FROM groups WHERE organization_id = ANY (@Ids))",
+                new { prebuilds.UserId, Ids = burstOrganizations.ToArray() });
+            var answeredBefore = worker.RequestsAnswered;
+            await statements.ResetAsync();
+            await PublishAsync(amqpUri, "PrebuildsMessaging.Contracts:PresetsChanged", Enumerable.Range(0, settings.BurstEvents).Select(i => (object)new
+            {
+                organizationId = burstOrganizations[i % burstOrganizations.Count],
+                templateId = Guid.NewGuid(),
+                templateVersionId = Guid.NewGuid(),
+                occurredAt = DateTimeOffset.UtcNow,
+            }));
+            await WaitForGroupMembersAsync(dataSource, settings.Organizations, settings.Timeout, "burst");
+            await WaitUntilAsync(() => Task.FromResult(worker.RequestsAnswered - answeredBefore >= settings.BurstEvents), settings.Timeout, "every burst request answered");
+            var burstQueries = await statements.CountAsync(StatusQueryMarker);
+            var peakRss = worker.PeakRssBytes;
+            await worker.DisposeAsync();
+
+            Report(settings, rounds, peakRss, convergedPass, burstQueries);
+        }
+        finally
+        {
+            await management.DeleteVirtualHostAsync(vhost);
+        }
+    }
+
+    private sealed record Round(double WorkerSeconds, TimeSpan WorkerCpu, TimeSpan BrokerCpu, TimeSpan DatabaseCpu, double? LoopSeconds);
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    private static void Report(EndToEndSettings settings, List<Round> rounds, long peakRss, long? convergedPass, long? burstQueries)
+    {
+        var n = settings.Organizations;
+        string Rate(double seconds) => string.Create(CultureInfo.InvariantCulture, $"{n / seconds,8:F0} organizations/s ({seconds:F2} s)");
+        var worker = Median(rounds.Select(r => r.WorkerSeconds));
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"End to end, {n:N0} unconfigured organizations, one reconcile to the last group membership (median of {rounds.Count} rounds):"));
+        Console.WriteLine($"  worker (real process)          {Rate(worker)}");
+        if (!settings.SkipLoop)
+        {
+            var loop = Median(rounds.Select(r => r.LoopSeconds!.Value));
+            Console.WriteLine($"  sequential loop                {Rate(loop)}");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  ratio worker / loop            {Median(rounds.Select(r => r.LoopSeconds!.Value / r.WorkerSeconds)),8:F2}x (per round: {string.Join(", ", rounds.Select(r => (r.LoopSeconds!.Value / r.WorkerSeconds).ToString("F2", CultureInfo.InvariantCulture)))})"));
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  worker CPU per organization    {Median(rounds.Select(r => r.WorkerCpu.TotalMilliseconds)) / n:F3} ms"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  meanwhile, per organization    RabbitMQ {Median(rounds.Select(r => r.BrokerCpu.TotalMilliseconds)) / n:F3} ms CPU, PostgreSQL {Median(rounds.Select(r => r.DatabaseCpu.TotalMilliseconds)) / n:F3} ms CPU"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  worker peak RSS                {peakRss / (1024.0 * 1024):F0} MB"));
+        Console.WriteLine($"  statements per converged pass  {(convergedPass?.ToString(CultureInfo.InvariantCulture) ?? "n/a (pg_stat_statements not loaded)")}");
+        Console.WriteLine($"  status queries for a burst of {settings.BurstEvents:N0} change events over {settings.BurstOrganizations} organizations  {(burstQueries?.ToString(CultureInfo.InvariantCulture) ?? "n/a (pg_stat_statements not loaded)")}");
+    }
+
+    private static async Task<string> CreateDatabaseAsync(EndToEndSettings settings)
+    {
+        await using (var admin = new NpgsqlConnection(settings.AdminConnectionString))
+        {
+            await admin.OpenAsync();
+            await admin.ExecuteAsync($"DROP DATABASE IF EXISTS {settings.Database} WITH (FORCE)");
+            await admin.ExecuteAsync($"CREATE DATABASE {settings.Database}");
+        }
+
+        var connectionString = new NpgsqlConnectionStringBuilder(settings.AdminConnectionString) { Database = settings.Database }.ConnectionString;
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await new DatabaseMigrator(dataSource, NullLogger<DatabaseMigrator>.Instance).MigrateAsync(new MigrationRequest(WithDevSchema: true), CancellationToken.None);
+        Console.WriteLine($"Seeding {settings.Organizations:N0} unconfigured organizations (one template, version and preset with prebuilds each) in {settings.Database}");
+        await using (var connection = await dataSource.OpenConnectionAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await connection.ExecuteAsync(Sql("SeedUnconfiguredOrganizations"), new { settings.Organizations }, transaction, commandTimeout: 0);
+            await transaction.CommitAsync();
+            await connection.ExecuteAsync("VACUUM ANALYZE", commandTimeout: 0);
+        }
+
+        return connectionString;
+    }
+
+    private static async Task ResetAsync(NpgsqlDataSource dataSource, PrebuildsOptions prebuilds)
+    {
+        await ExecuteAsync(dataSource, Sql("ResetPrebuildsSetup"), new { prebuilds.UserId, prebuilds.GroupName });
+        await ExecuteAsync(dataSource, "VACUUM ANALYZE organization_members", null);
+        await ExecuteAsync(dataSource, "VACUUM ANALYZE groups", null);
+        await ExecuteAsync(dataSource, "VACUUM ANALYZE group_members", null);
+    }
+
+    private static async Task WaitForGroupMembersAsync(NpgsqlDataSource dataSource, int expected, TimeSpan timeout, string what)
+    {
+        var lastReported = -1;
+        await WaitUntilAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync();
+            var done = await connection.ExecuteScalarAsync<int>("SELECT count(*)::int FROM group_members");
+            var decile = done * 10 / expected;
+            if (decile != lastReported)
+            {
+                Console.WriteLine($"  {what}: {done:N0}/{expected:N0} organizations converged");
+                lastReported = decile;
+            }
+
+            return done >= expected;
+        }, timeout, what);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (deadline.Elapsed > timeout)
+            {
+                throw new TimeoutException($"Timed out after {timeout} waiting for: {what}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    private static async Task PublishAsync(string amqpUri, string exchange, IEnumerable<object> messages)
+    {
+        var factory = new ConnectionFactory { Uri = new Uri(amqpUri) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        foreach (var message in messages)
+        {
+            var properties = new BasicProperties { ContentType = "application/json", MessageId = Guid.NewGuid().ToString(), DeliveryMode = DeliveryModes.Persistent };
+            await channel.BasicPublishAsync(exchange, "", false, properties, JsonSerializer.SerializeToUtf8Bytes(message));
+        }
+    }
+
+    private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql, object? parameters)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await connection.ExecuteAsync(sql, parameters, commandTimeout: 0);
+    }
+
+    private static string Sql(string name)
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"sql/benchmarks/{name}.sql")
+            ?? throw new InvalidOperationException($"Missing embedded sql/benchmarks/{name}.sql");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>Coder's loop: one status query, then each missing row as its own autocommit INSERT, on one connection.</summary>
+    private static class SequentialLoop
+    {
+        public static async Task<double> RunAsync(NpgsqlDataSource dataSource, PrebuildsOptions prebuilds, int organizations, string what)
+        {
+            var clock = Stopwatch.StartNew();
+            await using var connection = await dataSource.OpenConnectionAsync();
+            var statuses = (await connection.QueryAsync<(Guid OrganizationId, string Name, bool HasUser, Guid? GroupId, bool InGroup)>(
+                Queries.GetOrganizationsWithPrebuildStatus, new { prebuilds.UserId, prebuilds.GroupName, OrganizationIds = (Guid[]?)null })).ToList();
+            var done = 0;
+            foreach (var status in statuses)
+            {
+                var now = DateTimeOffset.UtcNow;
+                if (!status.HasUser)
+                {
+                    await connection.ExecuteAsync(Queries.InsertOrganizationMember, new { status.OrganizationId, prebuilds.UserId, CreatedAt = now, UpdatedAt = now });
+                }
+
+                var groupId = status.GroupId;
+                if (groupId is null)
+                {
+                    groupId = Guid.NewGuid();
+                    await connection.ExecuteAsync(Queries.InsertGroup, new { Id = groupId, Name = prebuilds.GroupName, DisplayName = prebuilds.GroupDisplayName, status.OrganizationId });
+                }
+
+                if (!status.InGroup)
+                {
+                    await connection.ExecuteAsync(Queries.InsertGroupMember, new { prebuilds.UserId, GroupId = groupId });
+                }
+
+                if (++done % Math.Max(1, organizations / 10) == 0)
+                {
+                    Console.WriteLine($"  {what}: {done:N0}/{organizations:N0} organizations converged");
+                }
+            }
+
+            return clock.Elapsed.TotalSeconds;
+        }
+    }
+
+    /// <summary>pg_stat_statements for the benchmark database, when the server loads it.</summary>
+    private sealed class StatementStatistics(NpgsqlDataSource? admin, string database)
+    {
+        public static async Task<StatementStatistics> TryCreateAsync(NpgsqlDataSource admin, string database)
+        {
+            try
+            {
+                await using var connection = await admin.OpenConnectionAsync();
+                await connection.ExecuteAsync("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+                await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM pg_stat_statements");
+                return new StatementStatistics(admin, database);
+            }
+            catch (PostgresException ex)
+            {
+                Console.WriteLine($"pg_stat_statements is not available ({ex.MessageText}); statement counts will be n/a.");
+                return new StatementStatistics(null, database);
+            }
+        }
+
+        public async Task ResetAsync()
+        {
+            if (admin is not null)
+            {
+                await using var connection = await admin.OpenConnectionAsync();
+                await connection.ExecuteAsync("SELECT pg_stat_statements_reset()");
+            }
+        }
+
+        /// <summary>What <see cref="CountAsync"/> counts, statement by statement (the first 100 characters of each).</summary>
+        public async Task<IReadOnlyList<(long Calls, string Text)>> ListAsync()
+        {
+            if (admin is null)
+            {
+                return [];
+            }
+
+            await using var connection = await admin.OpenConnectionAsync();
+            return (await connection.QueryAsync<(long, string)>(
+                $"SELECT s.calls, left(regexp_replace(s.query, '\\s+', ' ', 'g'), 100) {Filter} ORDER BY s.calls DESC", new { database, containing = (string?)null })).ToList();
+        }
+
+        private const string Filter =
+            """
+            FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+            WHERE d.datname = @database
+              AND s.query NOT ILIKE '%qrtz%'
+              AND s.query NOT ILIKE '%count(*)::int FROM group_members%'
+              AND s.query NOT ILIKE '%DELETE FROM group_members%'
+              AND (@containing::text IS NULL OR strpos(s.query, @containing) > 0)
+            """;
+
+        /// <summary>Statements run in the benchmark database since the reset, less Quartz's and the benchmark's own.</summary>
+        public async Task<long?> CountAsync(string? containing = null)
+        {
+            if (admin is null)
+            {
+                return null;
+            }
+
+            await using var connection = await admin.OpenConnectionAsync();
+            return await connection.ExecuteScalarAsync<long>($"SELECT coalesce(sum(s.calls), 0)::bigint {Filter}", new { database, containing });
+        }
+    }
+
+    /// <summary>RabbitMQ's management API, for the benchmark's own virtual host.</summary>
+    private sealed class ManagementApi : IDisposable
+    {
+        private readonly HttpClient http;
+        private readonly Uri amqp;
+
+        public ManagementApi(Uri baseAddress, string amqpUri)
+        {
+            amqp = new Uri(amqpUri);
+            var user = amqp.UserInfo.Length > 0 ? Uri.UnescapeDataString(amqp.UserInfo) : "guest:guest";
+            http = new HttpClient { BaseAddress = new Uri(baseAddress.ToString().TrimEnd('/') + "/") };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(user)));
+        }
+
+        public async Task<string> CreateVirtualHostAsync(string name)
+        {
+            (await http.PutAsync(new Uri($"api/vhosts/{name}", UriKind.Relative), null)).EnsureSuccessStatusCode();
+            var user = Uri.UnescapeDataString(amqp.UserInfo.Split(':')[0]);
+            (await http.PutAsJsonAsync(new Uri($"api/permissions/{name}/{user}", UriKind.Relative),
+                new { configure = ".*", write = ".*", read = ".*" })).EnsureSuccessStatusCode();
+            return new UriBuilder(amqp) { Path = "/" + name }.Uri.ToString();
+        }
+
+        public async Task DeleteVirtualHostAsync(string name) => await http.DeleteAsync(new Uri($"api/vhosts/{name}", UriKind.Relative));
+
+        public void Dispose() => http.Dispose();
+    }
+}

@@ -1,0 +1,65 @@
+using System.Globalization;
+
+namespace PrebuildsMessaging.Benchmarks;
+
+/// <summary>The end-to-end benchmark's knobs: <c>e2e --connection CS --rabbitmq URI --management URL [--organizations N] ...</c>.</summary>
+internal sealed record EndToEndSettings(
+    string AdminConnectionString,
+    string RabbitMqUri,
+    Uri ManagementUrl,
+    string Database,
+    int Organizations,
+    int BurstEvents,
+    int BurstOrganizations,
+    bool SkipLoop,
+    int Rounds,
+    TimeSpan Timeout)
+{
+    public const string Usage =
+        "e2e --connection CS --rabbitmq amqp://guest:guest@HOST:PORT/ --management http://HOST:PORT [--organizations 10000] " +
+        "[--burst-events 1000] [--burst-organizations 50] [--database prebuilds_e2e] [--rounds 3] [--skip-loop] [--timeout-seconds 900]";
+
+    public static EndToEndSettings Parse(IReadOnlyList<string> args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var skipLoop = false;
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (args[i] == "--skip-loop")
+            {
+                skipLoop = true;
+            }
+            else if (args[i].StartsWith("--", StringComparison.Ordinal) && i + 1 < args.Count)
+            {
+                values[args[i]] = args[++i];
+            }
+            else
+            {
+                throw new ArgumentException($"Unexpected argument '{args[i]}'. Usage: {Usage}");
+            }
+        }
+
+        string Required(string name, string environment) =>
+            values.GetValueOrDefault(name) ?? Environment.GetEnvironmentVariable(environment)
+            ?? throw new ArgumentException($"{name} (or {environment}) is required. Usage: {Usage}");
+        int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+        var settings = new EndToEndSettings(
+            Required("--connection", "PREBUILDS_BENCH_POSTGRES"),
+            Required("--rabbitmq", "PREBUILDS_BENCH_RABBITMQ"),
+            new Uri(Required("--management", "PREBUILDS_BENCH_RABBITMQ_MANAGEMENT")),
+            values.GetValueOrDefault("--database") ?? "prebuilds_e2e",
+            Int("--organizations", 10_000),
+            Int("--burst-events", 1_000),
+            Int("--burst-organizations", 50),
+            skipLoop,
+            Int("--rounds", 3),
+            TimeSpan.FromSeconds(Int("--timeout-seconds", 900)));
+        if (settings.Organizations < 1 || settings.BurstOrganizations < 1 || settings.BurstOrganizations > settings.Organizations || settings.BurstEvents < 1 || settings.Rounds < 1)
+        {
+            throw new ArgumentException("--organizations and --burst-events must be positive, and --burst-organizations between 1 and --organizations.");
+        }
+
+        return settings;
+    }
+}
