@@ -19,8 +19,11 @@ public sealed class BusOptions
     /// <summary>At most this many ReconcileRequested messages share one status query.</summary>
     public int ReconcileBatchMessageLimit { get; set; } = 1000;
 
-    /// <summary>How long a batch waits for more ReconcileRequested messages once the first arrived.</summary>
-    public TimeSpan ReconcileBatchTimeLimit { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// A batch of ReconcileRequested runs once no further request has arrived for this long (a quiet period), or
+    /// once it holds ReconcileBatchMessageLimit requests. A lone request waits this long; a burst becomes one batch.
+    /// </summary>
+    public TimeSpan ReconcileBatchTimeLimit { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Batches of EnsureOrgPrebuildSetup handled at once by one worker (each holds one PostgreSQL connection).</summary>
     public int EnsureConcurrency { get; set; } = 4;

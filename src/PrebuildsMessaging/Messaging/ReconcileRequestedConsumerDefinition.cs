@@ -4,7 +4,11 @@ using PrebuildsMessaging.Messaging.Consumers;
 
 namespace PrebuildsMessaging.Messaging;
 
-/// <summary>ReconcileRequested is consumed in batches, one batch at a time, so a burst costs a handful of status queries.</summary>
+/// <summary>
+/// ReconcileRequested is consumed in batches, one batch at a time, so a burst costs a handful of status queries. A
+/// batch closes after a quiet period (Bus:ReconcileBatchTimeLimit since the last request) or when full
+/// (Bus:ReconcileBatchMessageLimit): a lone request runs almost at once, a burst waits for its end.
+/// </summary>
 public sealed class ReconcileRequestedConsumerDefinition : ConsumerDefinition<ReconcileRequestedConsumer>
 {
     private readonly BusOptions bus;
@@ -29,6 +33,7 @@ public sealed class ReconcileRequestedConsumerDefinition : ConsumerDefinition<Re
         consumerConfigurator.Options<BatchOptions>(o => o
             .SetMessageLimit(bus.ReconcileBatchMessageLimit)
             .SetTimeLimit(bus.ReconcileBatchTimeLimit)
+            .SetTimeLimitStart(BatchTimeLimitStart.FromLast)
             .SetConcurrencyLimit(1));
     }
 }

@@ -163,7 +163,7 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
         // The service's default batching, as an operator runs it.
         await using var worker = await WorkerHost.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?>
         {
-            ["Bus:ReconcileBatchTimeLimit"] = "00:00:01",
+            ["Bus:ReconcileBatchTimeLimit"] = new BusOptions().ReconcileBatchTimeLimit.ToString(),
         });
         var answered = new System.Collections.Concurrent.ConcurrentDictionary<Guid, bool>();
         var listener = worker.Services.GetRequiredService<IBus>().ConnectReceiveEndpoint(new TemporaryEndpointDefinition(), KebabCaseEndpointNameFormatter.Instance,
