@@ -6,7 +6,8 @@
 --
 -- The same set of organizations as Coder's query of this name, with one intended difference:
 -- soft-deleted organizations (deleted = true) are left out.
--- @OrganizationIds NULL means every organization; otherwise only those ids.
+-- @OrganizationIds NULL means every organization; otherwise only those ids. The service runs this form for
+-- scoped reads; for every organization it runs GetAllOrganizationsWithPrebuildStatus, which is faster there.
 --
 -- Written as semi-joins (EXISTS) rather than DISTINCT over a four-way join, so PostgreSQL stops at
 -- the first matching preset of each organization.

@@ -24,7 +24,7 @@ namespace PrebuildsMessaging.Benchmarks;
 /// </summary>
 internal static class EndToEndBenchmark
 {
-    private const string StatusQueryMarker = "FROM organizations o";
+    private const string StatusQueryMarker = "OrganizationsWithPrebuildStatus :many";
 
     public static async Task RunAsync(EndToEndSettings settings)
     {

@@ -11,12 +11,16 @@ using PrebuildsMessaging.Reconciliation;
 
 namespace PrebuildsMessaging.Benchmarks;
 
-/// <summary>Times GetOrganizationsWithPrebuildStatus, full and scoped, without and then with the recommended index.</summary>
+/// <summary>
+/// Times the status query, full (GetAllOrganizationsWithPrebuildStatus) and scoped (GetOrganizationsWithPrebuildStatus),
+/// beside Coder's own query shape, without and then with the recommended index.
+/// </summary>
 internal static partial class StatusQueryBenchmark
 {
     public static async Task RunAsync(BenchmarkSettings settings, string connectionString)
     {
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        // Pooled as the service pools its connections (no DISCARD ALL on reuse).
+        await using var dataSource = NpgsqlDataSource.Create(PrebuildsMessaging.Database.ServiceConnectionString.From(connectionString));
         var reader = new PrebuildStatusReader(dataSource, Options.Create(new PrebuildsOptions()));
         await using var connection = await dataSource.OpenConnectionAsync();
         var withPrebuilds = await connection.QuerySingleAsync<Guid>("SELECT id FROM organizations WHERE name = 'bench-org-00001'");
@@ -34,7 +38,7 @@ internal static partial class StatusQueryBenchmark
         };
 
         Console.WriteLine();
-        Console.WriteLine("| query | index | rows | median ms | p95 ms | min ms | server execution ms | presets access |");
+        Console.WriteLine("| query | index | rows | median ms | p95 ms | min ms | server planning + execution ms | presets access |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|");
         foreach (var withIndex in new[] { false, true })
         {
@@ -45,6 +49,30 @@ internal static partial class StatusQueryBenchmark
                     .MigrateAsync(new MigrationRequest(WithRecommendedIndex: true), CancellationToken.None);
                 await connection.ExecuteAsync("ANALYZE template_version_presets", commandTimeout: 0);
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"(built the recommended index in {sw.Elapsed.TotalSeconds:F1} s)"));
+            }
+
+            // Coder's own query shape, full (it has no scope), run the same way for comparison.
+            {
+                var coder = Sql("CoderStatusQueryShape");
+                var parameters = new { UserId = PrebuildsOptions.CoderPrebuildsUserId, GroupName = PrebuildsOptions.CoderPrebuildsGroupName };
+                var rows = 0;
+                for (var i = 0; i < 3; i++)
+                {
+                    rows = (await connection.QueryAsync(coder, parameters, commandTimeout: 0)).Count();
+                }
+
+                var timings = new List<double>();
+                for (var i = 0; i < settings.Iterations; i++)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    await connection.QueryAsync(coder, parameters, commandTimeout: 0);
+                    timings.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+
+                timings.Sort();
+                var (execution, access) = await ExplainAsync(connection, coder, parameters);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| Coder's query shape, full | {(withIndex ? "yes" : "no")} | {rows} | {timings[timings.Count / 2]:F2} | {timings[(int)Math.Ceiling(timings.Count * 0.95) - 1]:F2} | {timings[0]:F2} | {execution:F2} | {access} |"));
             }
 
             foreach (var (name, scope) in cases)
@@ -71,22 +99,33 @@ internal static partial class StatusQueryBenchmark
         }
     }
 
-    private static async Task<(double ExecutionMs, string PresetsAccess)> ExplainAsync(NpgsqlConnection connection, ReconciliationScope scope)
-    {
-        var query = PrebuildsMessaging.Database.Queries.GetOrganizationsWithPrebuildStatus;
-        var plan = (await connection.QueryAsync<string>("EXPLAIN (ANALYZE, BUFFERS) " + query, new
+    private static Task<(double ExecutionMs, string PresetsAccess)> ExplainAsync(NpgsqlConnection connection, ReconciliationScope scope) =>
+        ExplainAsync(connection, scope.IsAll ? PrebuildsMessaging.Database.Queries.GetAllOrganizationsWithPrebuildStatus : PrebuildsMessaging.Database.Queries.GetOrganizationsWithPrebuildStatus, new
         {
             UserId = PrebuildsOptions.CoderPrebuildsUserId,
             GroupName = PrebuildsOptions.CoderPrebuildsGroupName,
             OrganizationIds = scope.OrganizationIds?.ToArray(),
-        }, commandTimeout: 0)).ToList();
+        });
+
+    /// <summary>Server execution plus planning time, and how the presets were reached.</summary>
+    private static async Task<(double ExecutionMs, string PresetsAccess)> ExplainAsync(NpgsqlConnection connection, string query, object parameters)
+    {
+        var plan = (await connection.QueryAsync<string>("EXPLAIN (ANALYZE, BUFFERS) " + query, parameters, commandTimeout: 0)).ToList();
         var execution = plan.Select(l => ExecutionTime().Match(l)).Where(m => m.Success)
-            .Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).FirstOrDefault();
+            .Sum(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
         var access = plan.Select(l => l.Trim()).FirstOrDefault(l => l.Contains("on template_version_presets", StringComparison.Ordinal)) ?? "?";
         access = access.Replace("->", "", StringComparison.Ordinal).Split(" (", 2)[0].Trim();
         return (execution, access);
     }
 
-    [GeneratedRegex(@"Execution Time: ([0-9.]+) ms")]
+    private static string Sql(string name)
+    {
+        using var stream = System.Reflection.Assembly.GetExecutingAssembly().GetManifestResourceStream($"sql/benchmarks/{name}.sql")
+            ?? throw new InvalidOperationException($"Missing embedded sql/benchmarks/{name}.sql");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    [GeneratedRegex(@"(?:Execution|Planning) Time: ([0-9.]+) ms")]
     private static partial Regex ExecutionTime();
 }

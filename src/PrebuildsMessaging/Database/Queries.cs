@@ -4,6 +4,7 @@ namespace PrebuildsMessaging.Database;
 internal static class Queries
 {
     public static string GetOrganizationsWithPrebuildStatus => EmbeddedSql.Query(nameof(GetOrganizationsWithPrebuildStatus));
+    public static string GetAllOrganizationsWithPrebuildStatus => EmbeddedSql.Query(nameof(GetAllOrganizationsWithPrebuildStatus));
     public static string InsertOrganizationMember => EmbeddedSql.Query(nameof(InsertOrganizationMember));
     public static string InsertGroup => EmbeddedSql.Query(nameof(InsertGroup));
     public static string InsertGroupMember => EmbeddedSql.Query(nameof(InsertGroupMember));

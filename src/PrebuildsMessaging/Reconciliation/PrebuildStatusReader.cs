@@ -33,8 +33,12 @@ public sealed class PrebuildStatusReader(NpgsqlDataSource dataSource, IOptions<P
             OrganizationIds = scope.OrganizationIds?.ToArray(),
         };
 
+
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await foreach (var r in connection.QueryUnbufferedAsync<StatusRow>(Queries.GetOrganizationsWithPrebuildStatus, parameters)
+        // Every organization: driven from the presets that ask for prebuilds. Some: a semi-join per organization,
+        // which stops at its first such preset.
+        var query = scope.IsAll ? Queries.GetAllOrganizationsWithPrebuildStatus : Queries.GetOrganizationsWithPrebuildStatus;
+        await foreach (var r in connection.QueryUnbufferedAsync<StatusRow>(query, parameters)
                            .WithCancellation(cancellationToken).ConfigureAwait(false))
         {
             yield return new OrganizationPrebuildStatus(r.organization_id, r.organization_name, r.has_prebuild_user, r.prebuilds_group_id, r.has_prebuild_user_in_group);

@@ -8,6 +8,9 @@ namespace PrebuildsMessaging.Tests.Infrastructure;
 /// </summary>
 public sealed class StatementCounter : IDisposable
 {
+    /// <summary>In the text of both forms of the status query (every organization, and some).</summary>
+    public const string StatusQueryMarker = "OrganizationsWithPrebuildStatus :many";
+
     private readonly ActivityListener listener;
     private readonly List<string> statements = [];
 

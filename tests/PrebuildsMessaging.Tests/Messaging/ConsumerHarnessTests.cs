@@ -87,7 +87,7 @@ public sealed class ConsumerHarnessTests(PostgresServer server)
         Assert.Empty(completed.OrganizationIds); // one "all" in the batch means all
         Assert.Equal(3, completed.OrganizationsChecked);
         Assert.Equal(3, completed.CommandsSent);
-        Assert.Equal(1, counter.Statements.Count(s => s.Contains("FROM organizations o", StringComparison.Ordinal)));
+        Assert.Equal(1, counter.Statements.Count(s => s.Contains(StatementCounter.StatusQueryMarker, StringComparison.Ordinal)));
         Assert.True(await harness.Published.Any<OrgPrebuildSetupsEnsured>(m => m.Context.Message.Organizations.Any(o => o.OrganizationId == orgs[2])));
     }
 
@@ -100,7 +100,7 @@ public sealed class ConsumerHarnessTests(PostgresServer server)
         await using var started = await HarnessServices.StartAsync(db);
         var harness = started.Harness;
         using var counter = new StatementCounter(db.Name);
-        int StatusQueries() => counter.Statements.Count(s => s.Contains("FROM organizations o", StringComparison.Ordinal));
+        int StatusQueries() => counter.Statements.Count(s => s.Contains(StatementCounter.StatusQueryMarker, StringComparison.Ordinal));
         // The harness's own waits end at its first quiet moment; this test takes several steps, so it listens itself.
         var answers = new System.Collections.Concurrent.ConcurrentDictionary<Guid, ReconciliationCompleted>();
         var listener = harness.Bus.ConnectReceiveEndpoint(new TemporaryEndpointDefinition(), KebabCaseEndpointNameFormatter.Instance,

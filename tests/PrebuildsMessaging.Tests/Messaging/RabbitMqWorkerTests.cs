@@ -10,7 +10,7 @@ namespace PrebuildsMessaging.Tests.Messaging;
 [Collection(PostgresCollection.Name)]
 public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker broker)
 {
-    private const string StatusQueryMarker = "FROM organizations o";
+    private const string StatusQueryMarker = StatementCounter.StatusQueryMarker;
     private const string QuartzTables = "prebuilds_messaging.qrtz_";
 
     [Fact]

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using PrebuildsMessaging.Reconciliation;
 using PrebuildsMessaging.Tests.Infrastructure;
 
@@ -22,6 +23,59 @@ public sealed class StatusQueryTests(PostgresServer server)
         Assert.Equal(mixed, checkedOrg.OrganizationId);
         Assert.Equal(0, await db.Seed.GroupCountAsync(onlyNull));
         Assert.Equal(0, await db.Seed.MembershipCountAsync(onlyNull, db.PrebuildsUserId));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the query for every organization takes its other form
+    public async Task The_query_for_every_organization_and_the_scoped_one_return_the_same_rows(bool withRecommendedIndex)
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        if (withRecommendedIndex)
+        {
+            await db.Services().GetRequiredService<PrebuildsMessaging.Database.Migrations.DatabaseMigrator>()
+                .MigrateAsync(new PrebuildsMessaging.Database.Migrations.MigrationRequest(WithRecommendedIndex: true), CancellationToken.None);
+        }
+
+        var orgs = new List<Guid>();
+        var none = await db.Seed.OrganizationAsync("none-at-all");
+        await db.Seed.TemplatesAsync(none, templates: 2, presets: 3, desiredInstances: null);
+        var deleted = await db.Seed.OrganizationAsync("deleted", deleted: true);
+        await db.Seed.TemplatesAsync(deleted, desiredInstances: 1);
+        var bare = await db.Seed.OrganizationAsync("bare");
+        await db.Seed.TemplatesAsync(bare, templates: 2, versions: 3, presets: 2, desiredInstances: 1);
+        var member = await db.Seed.OrganizationAsync("member");
+        await db.Seed.TemplatesAsync(member, desiredInstances: 2);
+        await db.Seed.MembershipAsync(member, db.PrebuildsUserId);
+        var grouped = await db.Seed.OrganizationAsync("grouped");
+        await db.Seed.TemplatesAsync(grouped, desiredInstances: 1);
+        await db.Seed.GroupAsync(grouped);
+        var done = await db.Seed.OrganizationAsync("done");
+        await db.Seed.TemplatesAsync(done, desiredInstances: 1);
+        await db.Seed.MembershipAsync(done, db.PrebuildsUserId);
+        await db.Seed.GroupMemberAsync(await db.Seed.GroupAsync(done), db.PrebuildsUserId);
+        var otherGroup = await db.Seed.OrganizationAsync("other-group");
+        await db.Seed.TemplatesAsync(otherGroup, desiredInstances: 1);
+        await db.Seed.GroupMemberAsync(await db.Seed.GroupAsync(otherGroup, "not-the-prebuilds-group"), db.PrebuildsUserId);
+        orgs.AddRange([none, deleted, bare, member, grouped, done, otherGroup]);
+        var reader = db.Services().GetRequiredService<PrebuildStatusReader>();
+
+        var all = await reader.ReadAsync(ReconciliationScope.All, CancellationToken.None);
+        var scoped = await reader.ReadAsync(ReconciliationScope.For(orgs), CancellationToken.None);
+
+        Assert.Equal(scoped, all);
+        Assert.Equal(["bare", "done", "grouped", "member", "other-group"], all.Select(s => s.OrganizationName));
+        Assert.Equal((false, null, false), Shape(all, bare));
+        Assert.Equal((true, null, false), Shape(all, member));
+        Assert.Equal((true, true, true), Shape(all, done));
+        Assert.Equal((false, true, false), Shape(all, grouped));
+        Assert.Equal((false, null, false), Shape(all, otherGroup));
+    }
+
+    private static (bool Member, bool? HasGroup, bool InGroup) Shape(IReadOnlyList<OrganizationPrebuildStatus> rows, Guid org)
+    {
+        var row = rows.Single(r => r.OrganizationId == org);
+        return (row.HasPrebuildUser, row.PrebuildsGroupId is null ? null : true, row.HasPrebuildUserInGroup);
     }
 
     [Fact]
@@ -80,7 +134,7 @@ public sealed class StatusQueryTests(PostgresServer server)
         var (converged, outcomes) = await db.ReconcileOnceAsync();
 
         Assert.Equal(1, counter.Count);
-        Assert.Contains("FROM organizations o", counter.Statements[0], StringComparison.Ordinal);
+        Assert.Contains(StatementCounter.StatusQueryMarker, counter.Statements[0], StringComparison.Ordinal);
         Assert.Equal(5, converged.OrganizationsChecked);
         Assert.Empty(converged.Incomplete);
         Assert.Empty(outcomes);
