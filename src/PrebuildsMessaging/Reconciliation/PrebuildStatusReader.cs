@@ -1,13 +1,13 @@
 using System.Runtime.CompilerServices;
-using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using NpgsqlTypes;
 using PrebuildsMessaging.Configuration;
 using PrebuildsMessaging.Database;
 
 namespace PrebuildsMessaging.Reconciliation;
 
-/// <summary>Runs GetOrganizationsWithPrebuildStatus: one statement, whatever the number of presets.</summary>
+/// <summary>Runs the status query (GetAllOrganizationsWithPrebuildStatus or GetOrganizationsWithPrebuildStatus): one statement, whatever the number of presets.</summary>
 public sealed class PrebuildStatusReader(NpgsqlDataSource dataSource, IOptions<PrebuildsOptions> options)
 {
     public async Task<IReadOnlyList<OrganizationPrebuildStatus>> ReadAsync(ReconciliationScope scope, CancellationToken cancellationToken)
@@ -26,33 +26,30 @@ public sealed class PrebuildStatusReader(NpgsqlDataSource dataSource, IOptions<P
     {
         ArgumentNullException.ThrowIfNull(scope);
         var prebuilds = options.Value;
-        var parameters = new
-        {
-            prebuilds.UserId,
-            prebuilds.GroupName,
-            OrganizationIds = scope.OrganizationIds?.ToArray(),
-        };
 
-
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         // Every organization: driven from the presets that ask for prebuilds. Some: a semi-join per organization,
-        // which stops at its first such preset.
-        var query = scope.IsAll ? Queries.GetAllOrganizationsWithPrebuildStatus : Queries.GetOrganizationsWithPrebuildStatus;
-        await foreach (var r in connection.QueryUnbufferedAsync<StatusRow>(query, parameters)
-                           .WithCancellation(cancellationToken).ConfigureAwait(false))
+        // which stops at its first such preset. Read with a plain data reader: Dapper's unbuffered reader cancels
+        // the command when it is done (a cancel request on a new connection), which cost more than the query.
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(scope.IsAll ? Queries.GetAllOrganizationsWithPrebuildStatus : Queries.GetOrganizationsWithPrebuildStatus, connection);
+        command.Parameters.Add(new NpgsqlParameter("UserId", NpgsqlDbType.Uuid) { Value = prebuilds.UserId });
+        command.Parameters.Add(new NpgsqlParameter("GroupName", NpgsqlDbType.Text) { Value = prebuilds.GroupName });
+        if (!scope.IsAll)
         {
-            yield return new OrganizationPrebuildStatus(r.organization_id, r.organization_name, r.has_prebuild_user, r.prebuilds_group_id, r.has_prebuild_user_in_group);
+            command.Parameters.Add(new NpgsqlParameter("OrganizationIds", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = scope.OrganizationIds!.ToArray() });
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SingleResult, cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            // Both queries return organization_id, organization_name, has_prebuild_user, prebuilds_group_id,
+            // has_prebuild_user_in_group, in that order.
+            yield return new OrganizationPrebuildStatus(
+                reader.GetGuid(0),
+                reader.GetString(1),
+                reader.GetBoolean(2),
+                reader.IsDBNull(3) ? null : reader.GetGuid(3),
+                reader.GetBoolean(4));
         }
     }
-
-#pragma warning disable IDE1006, CA1812 // Dapper fills this row by the query's column names.
-    private sealed class StatusRow
-    {
-        public Guid organization_id { get; init; }
-        public string organization_name { get; init; } = "";
-        public bool has_prebuild_user { get; init; }
-        public Guid? prebuilds_group_id { get; init; }
-        public bool has_prebuild_user_in_group { get; init; }
-    }
-#pragma warning restore IDE1006, CA1812
 }
