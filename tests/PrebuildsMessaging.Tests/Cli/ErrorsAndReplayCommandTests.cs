@@ -50,7 +50,7 @@ public sealed class ErrorsAndReplayCommandTests(PostgresServer server, RabbitMqB
     public async Task After_a_database_outage_replay_all_converges_and_empties_the_error_queues()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var orgs = await OrganizationsAsync(db, 5);
+        var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(5);
         await using var isolated = await IsolatedBroker.CreateAsync(broker);
         await using var worker = await WorkerHost.StartAsync(db, isolated.AmqpUri, FastRetries);
 
@@ -73,7 +73,7 @@ public sealed class ErrorsAndReplayCommandTests(PostgresServer server, RabbitMqB
     public async Task Replaying_the_same_messages_twice_changes_nothing_the_second_time()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var orgs = await OrganizationsAsync(db, 3);
+        var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(3);
         await using var isolated = await IsolatedBroker.CreateAsync(broker);
         await using var worker = await WorkerHost.StartAsync(db, isolated.AmqpUri, FastRetries);
 
@@ -136,18 +136,5 @@ public sealed class ErrorsAndReplayCommandTests(PostgresServer server, RabbitMqB
 
             await channel.BasicAckAsync(message.DeliveryTag, false);
         }
-    }
-
-    private static async Task<List<Guid>> OrganizationsAsync(TestDatabase db, int count)
-    {
-        var orgs = new List<Guid>();
-        for (var i = 0; i < count; i++)
-        {
-            var org = await db.Seed.OrganizationAsync();
-            await db.Seed.TemplatesAsync(org, desiredInstances: 1);
-            orgs.Add(org);
-        }
-
-        return orgs;
     }
 }

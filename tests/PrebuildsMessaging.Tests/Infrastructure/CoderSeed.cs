@@ -19,6 +19,20 @@ public sealed class CoderSeed(NpgsqlDataSource dataSource)
         return id;
     }
 
+    /// <summary>Organizations with one template, version and preset each that asks for prebuilds, and none of the setup.</summary>
+    public async Task<List<Guid>> OrganizationsWithPrebuildsAsync(int count)
+    {
+        var organizations = new List<Guid>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var organization = await OrganizationAsync();
+            await TemplatesAsync(organization, desiredInstances: 1);
+            organizations.Add(organization);
+        }
+
+        return organizations;
+    }
+
     /// <summary>Templates × versions × presets in one organization; desiredInstances null means presets without prebuilds.</summary>
     public async Task TemplatesAsync(Guid organizationId, int templates = 1, int versions = 1, int presets = 1, int? desiredInstances = 1)
     {

@@ -3,49 +3,42 @@ using RabbitMQ.Client;
 
 namespace PrebuildsMessaging.Tests.Infrastructure;
 
-/// <summary>Publishes events as a producer that is not MassTransit does: camelCase JSON, no envelope, straight to the exchange.</summary>
+/// <summary>Publishes messages as a producer that is not MassTransit does: camelCase JSON, no envelope, persistent.</summary>
 public static class PlainJsonPublisher
 {
-    public static async Task PresetsChangedAsync(string amqpUri, IEnumerable<Guid> organizationIds)
-    {
-        var factory = new ConnectionFactory { Uri = new Uri(amqpUri) };
-        await using var connection = await factory.CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync();
-        foreach (var organizationId in organizationIds)
+    /// <summary>PresetsChanged events, straight to their exchange.</summary>
+    public static Task PresetsChangedAsync(string amqpUri, IEnumerable<Guid> organizationIds) =>
+        PublishAsync(amqpUri, "PrebuildsMessaging.Contracts:PresetsChanged", "", organizationIds.Select(organizationId => (object)new
         {
-            var body = JsonSerializer.SerializeToUtf8Bytes(new
-            {
-                organizationId,
-                templateId = Guid.NewGuid(),
-                templateVersionId = Guid.NewGuid(),
-                occurredAt = DateTimeOffset.UtcNow,
-            });
-            var properties = new BasicProperties { ContentType = "application/json", MessageId = Guid.NewGuid().ToString(), DeliveryMode = DeliveryModes.Persistent };
-            await channel.BasicPublishAsync("PrebuildsMessaging.Contracts:PresetsChanged", "", false, properties, body);
-        }
-    }
+            organizationId,
+            templateId = Guid.NewGuid(),
+            templateVersionId = Guid.NewGuid(),
+            occurredAt = DateTimeOffset.UtcNow,
+        }));
 
-    /// <summary>Setup commands as plain JSON straight into the command queue (through the default exchange).</summary>
-    public static async Task EnsureCommandsAsync(string amqpUri, IEnumerable<Guid> organizationIds, Guid userId)
+    /// <summary>Setup commands, straight into the command queue (through the default exchange).</summary>
+    public static Task EnsureCommandsAsync(string amqpUri, IEnumerable<Guid> organizationIds, Guid userId) =>
+        PublishAsync(amqpUri, "", "prebuilds-ensure-org-setup", organizationIds.Select(organizationId => (object)new
+        {
+            organizationId,
+            organizationName = "plain-json",
+            userId,
+            groupName = "coderprebuiltworkspaces",
+            hasPrebuildUser = false,
+            prebuildsGroupId = (Guid?)null,
+            hasPrebuildUserInGroup = false,
+            reconciliationId = Guid.NewGuid(),
+        }));
+
+    private static async Task PublishAsync(string amqpUri, string exchange, string routingKey, IEnumerable<object> messages)
     {
         var factory = new ConnectionFactory { Uri = new Uri(amqpUri) };
         await using var connection = await factory.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync();
-        foreach (var organizationId in organizationIds)
+        foreach (var message in messages)
         {
-            var body = JsonSerializer.SerializeToUtf8Bytes(new
-            {
-                organizationId,
-                organizationName = "plain-json",
-                userId,
-                groupName = "coderprebuiltworkspaces",
-                hasPrebuildUser = false,
-                prebuildsGroupId = (Guid?)null,
-                hasPrebuildUserInGroup = false,
-                reconciliationId = Guid.NewGuid(),
-            });
             var properties = new BasicProperties { ContentType = "application/json", MessageId = Guid.NewGuid().ToString(), DeliveryMode = DeliveryModes.Persistent };
-            await channel.BasicPublishAsync("", "prebuilds-ensure-org-setup", false, properties, body);
+            await channel.BasicPublishAsync(exchange, routingKey, false, properties, JsonSerializer.SerializeToUtf8Bytes(message));
         }
     }
 }

@@ -60,13 +60,7 @@ public sealed class ConsumerHarnessTests(PostgresServer server)
     public async Task A_batch_of_scoped_and_full_requests_runs_one_status_query()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var orgs = new List<Guid>();
-        for (var i = 0; i < 3; i++)
-        {
-            var org = await db.Seed.OrganizationAsync();
-            await db.Seed.TemplatesAsync(org, desiredInstances: 1);
-            orgs.Add(org);
-        }
+        var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(3);
 
         await using var started = await HarnessServices.StartAsync(db, batchTimeLimit: TimeSpan.FromSeconds(2));
         var harness = started.Harness;

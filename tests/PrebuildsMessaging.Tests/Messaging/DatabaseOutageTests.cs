@@ -12,13 +12,7 @@ public sealed class DatabaseOutageTests(PostgresServer server, RabbitMqBroker br
     public async Task The_circuit_opens_while_the_database_is_down_and_closes_by_itself_when_it_is_back()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var orgs = new List<Guid>();
-        for (var i = 0; i < 120; i++)
-        {
-            var org = await db.Seed.OrganizationAsync();
-            await db.Seed.TemplatesAsync(org, desiredInstances: 1);
-            orgs.Add(org);
-        }
+        var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(120);
 
         await using var isolated = await IsolatedBroker.CreateAsync(broker);
         await using var worker = await WorkerProcess.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?>

@@ -65,13 +65,7 @@ public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker bro
     public async Task A_setup_command_without_an_organization_faults_alone_and_the_rest_of_its_batch_converges()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var orgs = new List<Guid>();
-        for (var i = 0; i < 5; i++)
-        {
-            var org = await db.Seed.OrganizationAsync();
-            await db.Seed.TemplatesAsync(org, desiredInstances: 1);
-            orgs.Add(org);
-        }
+        var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(5);
 
         await using var isolated = await IsolatedBroker.CreateAsync(broker);
         await using var worker = await WorkerHost.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?>

@@ -46,11 +46,7 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
     public async Task The_schedule_alone_converges_a_seeded_database()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var orgs = new List<Guid>();
-        for (var i = 0; i < 3; i++)
-        {
-            orgs.Add(await OrganizationWithPresetsAsync(db));
-        }
+        var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(3);
 
         await using var worker = await WorkerHost.StartAsync(db, await broker.GetAmqpUriAsync(), new Dictionary<string, string?>
         {
@@ -152,11 +148,7 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
     public async Task A_burst_of_1000_change_events_over_50_organizations_costs_at_most_3_status_queries()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var orgs = new List<Guid>();
-        for (var i = 0; i < 50; i++)
-        {
-            orgs.Add(await OrganizationWithPresetsAsync(db));
-        }
+        var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(50);
 
         using var counter = new StatementCounter(db.Name);
         await using var isolated = await IsolatedBroker.CreateAsync(broker);
@@ -203,11 +195,7 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
     public async Task A_worker_stopped_with_ctrl_c_mid_stream_exits_cleanly_and_a_new_one_loses_no_message()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var orgs = new List<Guid>();
-        for (var i = 0; i < 150; i++)
-        {
-            orgs.Add(await OrganizationWithPresetsAsync(db));
-        }
+        var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(150);
 
         var amqp = await broker.GetAmqpUriAsync();
         var first = await WorkerProcess.StartAsync(db, amqp, new Dictionary<string, string?>

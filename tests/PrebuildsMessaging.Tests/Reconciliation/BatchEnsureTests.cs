@@ -11,7 +11,7 @@ public sealed class BatchEnsureTests(PostgresServer server)
     public async Task A_batch_writes_every_missing_row_in_three_statements_and_reports_each_organization()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var orgs = await OrganizationsAsync(db, 20);
+        var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(20);
         var services = db.Services();
         var plan = await db.Planner(services).PlanAsync(ReconciliationScope.All, CancellationToken.None);
 
@@ -31,7 +31,7 @@ public sealed class BatchEnsureTests(PostgresServer server)
     public async Task A_batch_that_holds_the_same_organization_twice_writes_it_once()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var orgs = await OrganizationsAsync(db, 3);
+        var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(3);
         var services = db.Services();
         var plan = await db.Planner(services).PlanAsync(ReconciliationScope.All, CancellationToken.None);
 
@@ -46,7 +46,7 @@ public sealed class BatchEnsureTests(PostgresServer server)
     public async Task An_organization_deleted_between_the_read_and_the_write_is_gone_and_the_others_are_ensured()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var orgs = await OrganizationsAsync(db, 5);
+        var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(5);
         var services = db.Services();
         var plan = await db.Planner(services).PlanAsync(ReconciliationScope.All, CancellationToken.None);
         await db.Seed.DeleteOrganizationAsync(orgs[2]);
@@ -64,7 +64,7 @@ public sealed class BatchEnsureTests(PostgresServer server)
     public async Task A_group_deleted_after_the_read_is_created_again()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var orgs = await OrganizationsAsync(db, 3);
+        var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(3);
         var doomed = await db.Seed.GroupAsync(orgs[0]);
         var services = db.Services();
         var plan = await db.Planner(services).PlanAsync(ReconciliationScope.All, CancellationToken.None);
@@ -83,7 +83,7 @@ public sealed class BatchEnsureTests(PostgresServer server)
     public async Task A_batch_while_the_prebuilds_user_is_missing_is_the_clear_error_and_writes_nothing()
     {
         await using var db = await server.CreateDatabaseAsync();
-        await OrganizationsAsync(db, 3);
+        await db.Seed.OrganizationsWithPrebuildsAsync(3);
         var ghost = Guid.NewGuid();
         var services = db.Services(new Dictionary<string, string?> { ["Prebuilds:UserId"] = ghost.ToString() });
         var plan = await db.Planner(services).PlanAsync(ReconciliationScope.All, CancellationToken.None);
@@ -100,7 +100,7 @@ public sealed class BatchEnsureTests(PostgresServer server)
     public async Task Two_batches_racing_over_the_same_organizations_leave_exactly_one_row_of_each_kind()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var orgs = await OrganizationsAsync(db, 30);
+        var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(30);
         var services = db.Services();
         var plan = await db.Planner(services).PlanAsync(ReconciliationScope.All, CancellationToken.None);
         var ensurer = db.BatchEnsurer(services);
@@ -122,19 +122,6 @@ public sealed class BatchEnsureTests(PostgresServer server)
         }
 
         await AssertConvergedOnceAsync(db, orgs);
-    }
-
-    private static async Task<List<Guid>> OrganizationsAsync(TestDatabase db, int count)
-    {
-        var orgs = new List<Guid>();
-        for (var i = 0; i < count; i++)
-        {
-            var org = await db.Seed.OrganizationAsync();
-            await db.Seed.TemplatesAsync(org, desiredInstances: 1);
-            orgs.Add(org);
-        }
-
-        return orgs;
     }
 
     private static async Task AssertConvergedOnceAsync(TestDatabase db, IEnumerable<Guid> orgs)

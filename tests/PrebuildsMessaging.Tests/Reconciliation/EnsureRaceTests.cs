@@ -11,13 +11,7 @@ public sealed class EnsureRaceTests(PostgresServer server)
     public async Task Eight_concurrent_ensures_of_one_organization_leave_exactly_one_row_of_each_kind()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var orgs = new List<Guid>();
-        for (var i = 0; i < 5; i++)
-        {
-            var org = await db.Seed.OrganizationAsync();
-            await db.Seed.TemplatesAsync(org, desiredInstances: 1);
-            orgs.Add(org);
-        }
+        var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(5);
 
         var services = db.Services();
         var plan = await db.Planner(services).PlanAsync(ReconciliationScope.All, CancellationToken.None);

@@ -145,13 +145,7 @@ public sealed class StatusQueryTests(PostgresServer server)
     public async Task A_scoped_reconcile_touches_only_the_organizations_asked_for()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var orgs = new List<Guid>();
-        for (var i = 0; i < 3; i++)
-        {
-            var org = await db.Seed.OrganizationAsync();
-            await db.Seed.TemplatesAsync(org, desiredInstances: 1);
-            orgs.Add(org);
-        }
+        var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(3);
 
         var (plan, outcomes) = await db.ReconcileOnceAsync(ReconciliationScope.For([orgs[0], orgs[2], Guid.NewGuid()]));
 
