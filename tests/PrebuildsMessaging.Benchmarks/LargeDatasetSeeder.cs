@@ -33,7 +33,7 @@ internal static class LargeDatasetSeeder
         }
 
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        await new DatabaseMigrator(dataSource, NullLogger<DatabaseMigrator>.Instance)
+        await new DatabaseMigrator(dataSource, [], NullLogger<DatabaseMigrator>.Instance)
             .MigrateAsync(new MigrationRequest(WithDevSchema: true), CancellationToken.None);
 
         Console.WriteLine($"Seeding {settings.Organizations} organizations × {settings.Templates} templates × {settings.Versions} versions × {settings.Presets} presets = {settings.TotalPresets:N0} presets");

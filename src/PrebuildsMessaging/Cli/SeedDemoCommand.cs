@@ -1,7 +1,5 @@
 using System.CommandLine;
-using Dapper;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using PrebuildsMessaging.Database;
 
 namespace PrebuildsMessaging.Cli;
@@ -14,9 +12,7 @@ internal static class SeedDemoCommand
         var command = new Command("seed-demo", "Insert the demo organizations, templates and presets (idempotent; development databases only).");
         command.SetAction((_, ct) => CommandRunner.RunAsync(async (host, token) =>
         {
-            var dataSource = host.Services.GetRequiredService<NpgsqlDataSource>();
-            await using var connection = await dataSource.OpenConnectionAsync(token).ConfigureAwait(false);
-            await connection.ExecuteAsync(new CommandDefinition(EmbeddedSql.Resource("sql/demo/SeedDemo.sql"), cancellationToken: token)).ConfigureAwait(false);
+            await host.Services.GetRequiredService<DemoData>().SeedAsync(token).ConfigureAwait(false);
             Console.WriteLine("Demo data present: acme (needs setup), globex (needs a group), initech (set up), umbrella (no prebuilds).");
             return ExitCodes.Success;
         }, ct));

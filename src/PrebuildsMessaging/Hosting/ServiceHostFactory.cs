@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using PrebuildsMessaging.Scheduling;
 
 namespace PrebuildsMessaging.Hosting;
 
@@ -18,6 +19,7 @@ public static class ServiceHostFactory
             Args = [],
         });
         builder.Services.AddPrebuildsCore(builder.Configuration);
+        builder.Services.AddQuartzSchema(); // `migrate` provisions Quartz's tables
         configure?.Invoke(builder);
         return builder;
     }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using PrebuildsMessaging.Hosting;
 using PrebuildsMessaging.Messaging;
+using PrebuildsMessaging.Observability;
 
 namespace PrebuildsMessaging.Tests.Infrastructure;
 
@@ -32,6 +33,7 @@ public static class HarnessServices
             .AddLogging()
             .AddSingleton(TimeProvider.System)
             .AddPrebuildsCore(configuration)
+            .AddPrebuildsMetrics()
             .Configure<BusOptions>(o =>
             {
                 o.Transport = BusTransport.InMemory;

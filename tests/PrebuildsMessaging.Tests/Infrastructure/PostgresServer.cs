@@ -48,7 +48,7 @@ public sealed class PostgresServer : IAsyncLifetime
         var templateConnectionString = ConnectionStringFor(templateName);
         await using (var dataSource = NpgsqlDataSource.Create(templateConnectionString))
         {
-            var migrator = new DatabaseMigrator(dataSource, NullLogger<DatabaseMigrator>.Instance);
+            var migrator = new DatabaseMigrator(dataSource, [new PrebuildsMessaging.Scheduling.QuartzSchema()], NullLogger<DatabaseMigrator>.Instance);
             await migrator.MigrateAsync(new MigrationRequest(WithDevSchema: true), CancellationToken.None);
         }
 

@@ -6,6 +6,7 @@ using Npgsql;
 using PrebuildsMessaging.Configuration;
 using PrebuildsMessaging.Hosting;
 using PrebuildsMessaging.Reconciliation;
+using PrebuildsMessaging.Scheduling;
 
 namespace PrebuildsMessaging.Tests.Infrastructure;
 
@@ -47,6 +48,7 @@ public sealed class TestDatabase : IAsyncDisposable
             .AddLogging()
             .AddSingleton<TimeProvider>(Time)
             .AddPrebuildsCore(configuration)
+            .AddQuartzSchema() // as `migrate` has it
             .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         providers.Add(provider);
         return provider;

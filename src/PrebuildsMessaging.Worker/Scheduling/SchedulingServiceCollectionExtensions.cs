@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using PrebuildsMessaging.Database.Migrations;
 using Microsoft.Extensions.Options;
 using PrebuildsMessaging.Configuration;
 using Quartz;
@@ -8,6 +10,13 @@ namespace PrebuildsMessaging.Scheduling;
 
 public static class SchedulingServiceCollectionExtensions
 {
+    /// <summary>Quartz's tables, for `migrate`: the clustered store only validates them.</summary>
+    public static IServiceCollection AddQuartzSchema(this IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISchemaProvisioner, QuartzSchema>());
+        return services;
+    }
+
     /// <summary>
     /// The Quartz schedule that publishes full reconciliations, and the one at start-up. With the default
     /// Postgres store Quartz runs clustered, so N replicas fire once per interval between them.

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using PrebuildsMessaging.Messaging.Consumers;
+using PrebuildsMessaging.Observability;
 using PrebuildsMessaging.Reconciliation;
 
 namespace PrebuildsMessaging.Messaging;
@@ -13,6 +14,7 @@ public static class MessagingServiceCollectionExtensions
     public static IServiceCollection AddPrebuildsMessaging(this IServiceCollection services, IConfiguration configuration, bool withConsumers = true)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        services.AddPrebuildsMetrics();
         services.AddOptions<BusOptions>().Bind(configuration.GetSection(BusOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BusOptions>, BusOptionsValidator>();
         var transport = configuration.GetSection(BusOptions.SectionName).Get<BusOptions>()?.Transport ?? BusTransport.RabbitMq;

@@ -1,14 +1,24 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Metrics;
 
 namespace PrebuildsMessaging.Observability;
 
 public static class ObservabilityServiceCollectionExtensions
 {
+    /// <summary>The PrebuildsMessaging meter, which the consumers record into.</summary>
+    public static IServiceCollection AddPrebuildsMetrics(this IServiceCollection services)
+    {
+        services.AddMetrics();
+        services.TryAddSingleton<PrebuildsMetrics>();
+        return services;
+    }
+
     /// <summary>The service's meters (and MassTransit's), health checks, and the optional listener that serves them.</summary>
     public static IServiceCollection AddPrebuildsObservability(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddPrebuildsMetrics();
         services.AddOptions<HealthOptions>().Bind(configuration.GetSection(HealthOptions.SectionName));
         services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
         services.AddOpenTelemetry().WithMetrics(metrics => metrics

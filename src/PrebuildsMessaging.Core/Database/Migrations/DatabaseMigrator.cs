@@ -8,11 +8,11 @@ namespace PrebuildsMessaging.Database.Migrations;
 
 /// <summary>
 /// Applies the service's own schema (sql/migrations/, journaled in prebuilds_messaging.schema_versions by
-/// DbUp) and Quartz's tables in it, and on request Coder's development tables (sql/schema/) and the
-/// recommended preset index.
+/// DbUp) and the tables other layers keep in it (<see cref="ISchemaProvisioner"/>, e.g. Quartz's), and on request
+/// Coder's development tables (sql/schema/) and the recommended preset index.
 /// Replicas that migrate at once take turns on a PostgreSQL advisory lock.
 /// </summary>
-public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, ILogger<DatabaseMigrator> logger)
+public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, IEnumerable<ISchemaProvisioner> provisioners, ILogger<DatabaseMigrator> logger)
 {
     public const string Schema = "prebuilds_messaging";
     public const string JournalTable = "schema_versions";
@@ -39,8 +39,11 @@ public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, ILogge
             LogApplying(logger, "service schema", "sql/migrations/");
             Upgrade("sql/migrations/");
 
-            var quartzStatements = await Scheduling.QuartzSchema.ProvisionAsync(lockConnection, cancellationToken).ConfigureAwait(false);
-            LogQuartz(logger, quartzStatements, Scheduling.QuartzSchema.TablePrefix);
+            foreach (var provisioner in provisioners)
+            {
+                var statements = await provisioner.ProvisionAsync(lockConnection, cancellationToken).ConfigureAwait(false);
+                LogProvisioned(logger, provisioner.Description, statements);
+            }
         }
         finally
         {
@@ -106,8 +109,8 @@ public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, ILogge
     [LoggerMessage(Level = LogLevel.Information, Message = "Applied {ScriptCount} new scripts from {ResourcePrefix}")]
     private static partial void LogApplied(ILogger logger, int scriptCount, string resourcePrefix);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Quartz scheduler tables ensured ({StatementCount} idempotent statements, prefix {TablePrefix})")]
-    private static partial void LogQuartz(ILogger logger, int statementCount, string tablePrefix);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Description} ensured ({StatementCount} idempotent statements)")]
+    private static partial void LogProvisioned(ILogger logger, string description, int statementCount);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The recommended preset index already exists and is valid")]
     private static partial void LogIndexPresent(ILogger logger);

@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using PrebuildsMessaging.Database.Migrations;
 
 namespace PrebuildsMessaging.Scheduling;
 
@@ -8,13 +9,15 @@ namespace PrebuildsMessaging.Scheduling;
 /// (every statement CREATE ... IF NOT EXISTS), so the tables always match the Quartz version in use; the
 /// worker only validates them.
 /// </summary>
-public static class QuartzSchema
+public sealed class QuartzSchema : ISchemaProvisioner
 {
     public const string TablePrefix = "prebuilds_messaging.qrtz_";
     private const string UnqualifiedPrefix = "qrtz_";
     private const string Resource = "Quartz.Impl.AdoJobStore.Schema.create_postgres.sql";
 
-    public static async Task<int> ProvisionAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    public string Description => $"Quartz scheduler tables ({TablePrefix}*)";
+
+    public async Task<int> ProvisionAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         await using var stream = typeof(Quartz.IJob).Assembly.GetManifestResourceStream(Resource)

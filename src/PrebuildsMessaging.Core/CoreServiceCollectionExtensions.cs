@@ -13,7 +13,10 @@ namespace PrebuildsMessaging.Hosting;
 
 public static class CoreServiceCollectionExtensions
 {
-    /// <summary>The transport-agnostic core: options, the PostgreSQL data source, the status reader, the planner, the ensurer and the migrator.</summary>
+    /// <summary>
+    /// The transport-agnostic core: options, the PostgreSQL data source, the status reader, the planner, the
+    /// coverage, the ensurers, the migrator and the demo data.
+    /// </summary>
     public static IServiceCollection AddPrebuildsCore(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
@@ -29,8 +32,6 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<PrebuildsOptions>, PrebuildsOptionsValidator>();
 
         services.TryAddSingleton(TimeProvider.System);
-        services.AddMetrics();
-        services.TryAddSingleton<Observability.PrebuildsMetrics>();
         services.TryAddSingleton(sp =>
         {
             var builder = new NpgsqlDataSourceBuilder(ServiceConnectionString.From(sp.GetRequiredService<IOptions<PostgresOptions>>().Value.ConnectionString));
@@ -44,6 +45,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<OrgPrebuildSetupEnsurer>();
         services.TryAddSingleton<OrgPrebuildSetupBatchEnsurer>();
         services.TryAddSingleton<DatabaseMigrator>();
+        services.TryAddSingleton<DemoData>();
         return services;
     }
 }
