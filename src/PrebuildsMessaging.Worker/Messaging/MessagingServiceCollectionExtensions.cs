@@ -95,39 +95,14 @@ public static class MessagingServiceCollectionExtensions
             }));
     }
 
-    /// <summary>The consumers and their endpoints: retry, outbox and queue type. Shared by the worker and the test harness.</summary>
+    /// <summary>The consumers, each with its endpoint's definition (queue, arguments, retry, outbox, batching). Shared by the worker and the test harness.</summary>
     public static IBusRegistrationConfigurator AddPrebuildsConsumers(this IBusRegistrationConfigurator x)
     {
         ArgumentNullException.ThrowIfNull(x);
-        x.AddConsumer<TemplateChangedConsumer>().Endpoint(e => e.Name = QueueNames.TemplateChanged);
-        x.AddConsumer<PresetsChangedConsumer>().Endpoint(e => e.Name = QueueNames.PresetsChanged);
+        x.AddConsumer<TemplateChangedConsumer, TemplateChangedConsumerDefinition>();
+        x.AddConsumer<PresetsChangedConsumer, PresetsChangedConsumerDefinition>();
         x.AddConsumer<ReconcileRequestedConsumer, ReconcileRequestedConsumerDefinition>();
         x.AddConsumer<EnsureOrgPrebuildSetupConsumer, EnsureOrgPrebuildSetupConsumerDefinition>();
-        x.AddConfigureEndpointsCallback((context, name, endpoint) =>
-        {
-            var bus = context.GetRequiredService<IOptions<BusOptions>>().Value;
-            if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
-            {
-                foreach (var (key, value) in QueueArguments.For(bus))
-                {
-                    rabbit.SetQueueArgument(key, value);
-                }
-            }
-
-            endpoint.UseConsumeFilter(typeof(MessageSizeFilter<>), context);
-            endpoint.UseMessageRetry(r =>
-            {
-                r.Exponential(bus.RetryLimit, bus.RetryMinInterval, bus.RetryMaxInterval, bus.RetryMinInterval);
-                r.Ignore<PrebuildsUserMissingException>();
-                r.Ignore<InvalidMessageException>();
-            });
-            // Messages a consumer sends or publishes leave only when it succeeds. The reconcile consumer sends its
-            // commands itself, in chunks, once its status read has succeeded: an outbox would hold them all.
-            if (name != QueueNames.Reconcile)
-            {
-                endpoint.UseInMemoryOutbox(context);
-            }
-        });
         return x;
     }
 }

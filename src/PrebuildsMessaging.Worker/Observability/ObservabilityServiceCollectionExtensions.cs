@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 
 namespace PrebuildsMessaging.Observability;
@@ -19,7 +20,8 @@ public static class ObservabilityServiceCollectionExtensions
     public static IServiceCollection AddPrebuildsObservability(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddPrebuildsMetrics();
-        services.AddOptions<HealthOptions>().Bind(configuration.GetSection(HealthOptions.SectionName));
+        services.AddOptions<HealthOptions>().Bind(configuration.GetSection(HealthOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<HealthOptions>, HealthOptionsValidator>();
         services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(PrebuildsMetrics.MeterName, "MassTransit")

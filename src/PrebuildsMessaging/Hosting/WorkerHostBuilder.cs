@@ -1,18 +1,13 @@
 using Microsoft.Extensions.Hosting;
-using PrebuildsMessaging.Messaging;
-using PrebuildsMessaging.Observability;
-using PrebuildsMessaging.Scheduling;
 
 namespace PrebuildsMessaging.Hosting;
 
-/// <summary>What the worker adds to the core: the bus with its consumers, the schedule, and health and metrics.</summary>
+/// <summary>The worker's host: the core (from <see cref="ServiceHostFactory"/>) and the worker layer.</summary>
 public static class WorkerHostBuilder
 {
     public static void AddWorker(HostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddPrebuildsMessaging(builder.Configuration);
-        builder.Services.AddPrebuildsSchedule(builder.Configuration);
-        builder.Services.AddPrebuildsObservability(builder.Configuration);
+        builder.Services.AddPrebuildsWorker(builder.Configuration);
     }
 }

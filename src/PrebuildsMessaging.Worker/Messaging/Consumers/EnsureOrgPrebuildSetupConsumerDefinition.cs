@@ -1,9 +1,8 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
 using PrebuildsMessaging.Contracts;
-using PrebuildsMessaging.Messaging.Consumers;
 
-namespace PrebuildsMessaging.Messaging;
+namespace PrebuildsMessaging.Messaging.Consumers;
 
 /// <summary>
 /// EnsureOrgPrebuildSetup is consumed in batches (Bus:EnsureBatchMessageLimit, Bus:EnsureBatchTimeLimit), several
@@ -11,25 +10,18 @@ namespace PrebuildsMessaging.Messaging;
 /// (header <see cref="EnsureOrgPrebuildSetupConsumer.IsolatedHeader"/>) forms a batch of its own, so that its
 /// retries and its error queue entry concern it alone.
 /// </summary>
-public sealed class EnsureOrgPrebuildSetupConsumerDefinition : ConsumerDefinition<EnsureOrgPrebuildSetupConsumer>
+public sealed class EnsureOrgPrebuildSetupConsumerDefinition(IOptions<BusOptions> options)
+    : PrebuildsEndpointDefinition<EnsureOrgPrebuildSetupConsumer>(options, QueueNames.EnsureOrgSetup)
 {
-    private readonly BusOptions bus;
-
-    public EnsureOrgPrebuildSetupConsumerDefinition(IOptions<BusOptions> options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        bus = options.Value;
-        EndpointName = QueueNames.EnsureOrgSetup;
-    }
-
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<EnsureOrgPrebuildSetupConsumer> consumerConfigurator, IRegistrationContext context)
     {
         ArgumentNullException.ThrowIfNull(consumerConfigurator);
+        base.ConfigureConsumer(endpointConfigurator, consumerConfigurator, context);
         consumerConfigurator.Options<BatchOptions>(o => o
-            .SetMessageLimit(bus.EnsureBatchMessageLimit)
-            .SetTimeLimit(bus.EnsureBatchTimeLimit)
-            .SetConcurrencyLimit(bus.EnsureConcurrency)
+            .SetMessageLimit(Bus.EnsureBatchMessageLimit)
+            .SetTimeLimit(Bus.EnsureBatchTimeLimit)
+            .SetConcurrencyLimit(Bus.EnsureConcurrency)
             .GroupBy<EnsureOrgPrebuildSetup, Guid>(c =>
                 c.Headers.TryGetHeader(EnsureOrgPrebuildSetupConsumer.IsolatedHeader, out _) ? c.MessageId : null));
     }

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using PrebuildsMessaging.Messaging;
+using PrebuildsMessaging.Observability;
+using PrebuildsMessaging.Scheduling;
+
+namespace PrebuildsMessaging;
+
+public static class WorkerServiceCollectionExtensions
+{
+    /// <summary>What the worker adds to the core: the bus with its consumers, the schedule, and health and metrics.</summary>
+    public static IServiceCollection AddPrebuildsWorker(this IServiceCollection services, IConfiguration configuration) => services
+        .AddPrebuildsMessaging(configuration)
+        .AddPrebuildsSchedule(configuration)
+        .AddPrebuildsObservability(configuration);
+}
