@@ -3,9 +3,10 @@
 # then the worker in the foreground (Ctrl-C stops it; the servers keep running for the CLI).
 #   ./run.sh         start everything and run the worker
 #   ./run.sh stop    stop the servers that ./run.sh started
-# Where a Docker engine answers, it runs compose/docker-compose.yml instead (PREBUILDS_RUN_MODE=native
-# forces the native servers, PREBUILDS_RUN_MODE=docker forces Docker). Natively, data lives in
-# .local/run-postgres and .local/run-rabbitmq; a second run reuses it.
+# It runs natively: the Debian packages postgresql and rabbitmq-server, installed when missing. Docker
+# (compose/docker-compose.yml) only when asked: ./run.sh --docker, or PREBUILDS_RUN_MODE=docker; or when the
+# native path is impossible (no binaries and no apt-get). Natively, data lives in .local/run-postgres and
+# .local/run-rabbitmq; a second run reuses it.
 set -euo pipefail
 cd "$(dirname "$0")"
 repo=$(pwd)
@@ -16,9 +17,11 @@ pg_port=${PREBUILDS_PG_PORT:-55442}
 amqp_port=${PREBUILDS_AMQP_PORT:-5672}
 management_port=${PREBUILDS_MANAGEMENT_PORT:-15672}
 
-mode=${PREBUILDS_RUN_MODE:-}
-if [ -z "$mode" ]; then
-  if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then mode=docker; else mode=native; fi
+mode=${PREBUILDS_RUN_MODE:-native}
+if [ "${1:-}" = --docker ]; then mode=docker; shift; fi
+if [ "$mode" = native ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v apt-get >/dev/null 2>&1; then
+  echo "==> no PostgreSQL binaries and no apt-get: using Docker instead" >&2
+  mode=docker
 fi
 if [ "$mode" = docker ]; then
   if [ "${1:-}" = stop ]; then exec docker compose -f compose/docker-compose.yml down; fi

@@ -35,7 +35,11 @@ if [ -z "${PREBUILDS_TEST_RABBITMQ:-}" ] && [ "${PREBUILDS_TEST_USE_TESTCONTAINE
   export PREBUILDS_TEST_RABBITMQ_MANAGEMENT="http://127.0.0.1:$management_port"
 fi
 
+suite_started=$(date +%s)
 echo "==> dotnet build"
 dotnet build PrebuildsMessaging.sln -c Release --nologo -v quiet
 echo "==> dotnet test"
-dotnet test PrebuildsMessaging.sln -c Release --no-build --nologo --logger "console;verbosity=normal" "$@"
+status=0
+dotnet test PrebuildsMessaging.sln -c Release --no-build --nologo --logger "console;verbosity=normal" "$@" || status=$?
+echo "==> suite wall time: $(( $(date +%s) - suite_started )) s (build and tests; servers started before)"
+exit $status
