@@ -32,10 +32,9 @@ public sealed partial class EnsureOrgPrebuildSetupConsumer(
         var started = timeProvider.GetTimestamp();
         var prebuilds = options.Value;
         var commands = context.Message.Select(m => m.Message).ToList();
-        bool IsCurrent(EnsureOrgPrebuildSetup c) => c.UserId == prebuilds.UserId && string.Equals(c.GroupName, prebuilds.GroupName, StringComparison.Ordinal);
         var invalid = commands.Where(c => c.OrganizationId == Guid.Empty).ToList();
-        var current = commands.Where(c => c.OrganizationId != Guid.Empty && IsCurrent(c)).ToList();
-        var superseded = commands.Where(c => c.OrganizationId != Guid.Empty && !IsCurrent(c)).ToList();
+        var current = commands.Where(c => c.OrganizationId != Guid.Empty && !EnsureCommands.IsSuperseded(c, prebuilds)).ToList();
+        var superseded = commands.Where(c => c.OrganizationId != Guid.Empty && EnsureCommands.IsSuperseded(c, prebuilds)).ToList();
         var entries = new List<OrgPrebuildSetupEnsured>(commands.Count);
 
         if (superseded.Count > 0)
@@ -43,7 +42,7 @@ public sealed partial class EnsureOrgPrebuildSetupConsumer(
             LogSuperseded(logger, superseded.Count);
             await context.Publish(ReconcileRequests.For(superseded.Select(c => c.OrganizationId).Distinct().ToList(), ReconcileSources.Replay, timeProvider))
                 .ConfigureAwait(false);
-            entries.AddRange(superseded.Select(c => Entry(c, EnsureOutcomes.Superseded)));
+            entries.AddRange(superseded.Select(c => EnsureCommands.Report(c, EnsureOutcomes.Superseded)));
         }
 
         var result = current.Count == 0 ? null : await EnsureAsync(current, context.CancellationToken).ConfigureAwait(false);
@@ -77,8 +76,8 @@ public sealed partial class EnsureOrgPrebuildSetupConsumer(
         {
             // A second command for the same organization in this batch is answered by the first one's writes.
             entries.Add(outcomes.Remove(command.OrganizationId, out var outcome)
-                ? Entry(command, outcome.Result == OrgSetupResult.OrganizationGone ? EnsureOutcomes.OrganizationGone : EnsureOutcomes.Ensured, outcome)
-                : Entry(command, EnsureOutcomes.Ensured));
+                ? EnsureCommands.Report(command, EnsureCommands.OutcomeName(outcome.Result), outcome)
+                : EnsureCommands.Report(command, EnsureOutcomes.Ensured));
         }
 
         await context.Publish(new OrgPrebuildSetupsEnsured { Organizations = entries }).ConfigureAwait(false);
@@ -98,8 +97,7 @@ public sealed partial class EnsureOrgPrebuildSetupConsumer(
     {
         try
         {
-            return await ensurer.EnsureAsync(commands.Select(c => new OrganizationPrebuildStatus(
-                c.OrganizationId, c.OrganizationName, c.HasPrebuildUser, c.PrebuildsGroupId, c.HasPrebuildUserInGroup)), cancellationToken).ConfigureAwait(false);
+            return await ensurer.EnsureAsync(commands.Select(EnsureCommands.Snapshot), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -107,17 +105,6 @@ public sealed partial class EnsureOrgPrebuildSetupConsumer(
             throw;
         }
     }
-
-    private static OrgPrebuildSetupEnsured Entry(EnsureOrgPrebuildSetup command, string outcomeName, OrgSetupOutcome? outcome = null) => new()
-    {
-        OrganizationId = command.OrganizationId,
-        ReconciliationId = command.ReconciliationId,
-        MembershipCreated = outcome?.MembershipCreated ?? false,
-        GroupCreated = outcome?.GroupCreated ?? false,
-        GroupMembershipCreated = outcome?.GroupMembershipCreated ?? false,
-        UniqueViolationsTolerated = outcome?.UniqueViolationsTolerated ?? 0,
-        Outcome = outcomeName,
-    };
 
     private readonly record struct BatchSummary(int Memberships, int Groups, int GroupMemberships, int AlreadyThere, int Gone)
     {

@@ -78,17 +78,7 @@ public sealed partial class ReconcileRequestedConsumer(
     private Task SendCommandsAsync(ISendEndpoint endpoint, IReadOnlyList<OrganizationPrebuildStatus> chunk, Guid reconciliationId, CancellationToken cancellationToken)
     {
         var prebuilds = options.Value;
-        return endpoint.SendBatch(chunk.Select(status => new EnsureOrgPrebuildSetup
-        {
-            OrganizationId = status.OrganizationId,
-            OrganizationName = status.OrganizationName,
-            UserId = prebuilds.UserId,
-            GroupName = prebuilds.GroupName,
-            HasPrebuildUser = status.HasPrebuildUser,
-            PrebuildsGroupId = status.PrebuildsGroupId,
-            HasPrebuildUserInGroup = status.HasPrebuildUserInGroup,
-            ReconciliationId = reconciliationId,
-        }), cancellationToken);
+        return endpoint.SendBatch(chunk.Select(status => EnsureCommands.For(status, prebuilds, reconciliationId)), cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation {ReconciliationId} scope {Scope} ({RequestCount} requests, {CoveredCount} already covered): {OrganizationsChecked} organizations checked, {CommandsSent} commands sent in {DurationMs:F1} ms")]
