@@ -98,15 +98,14 @@ public sealed class ErrorsAndReplayCommandTests(PostgresServer server, RabbitMqB
     }
 
     /// <summary>Change events arrive while the database is down: their reconciliations fail into the error queue.</summary>
-    private async Task<int> FailDuringOutageAsync(TestDatabase db, IsolatedBroker isolated, IReadOnlyList<Guid> orgs)
+    private async Task<int> FailDuringOutageAsync(TestDatabase db, IsolatedBroker isolated, List<Guid> orgs)
     {
         await server.SetDatabaseAvailableAsync(db.Name, available: false);
         try
         {
             await PlainJsonPublisher.PresetsChangedAsync(isolated.AmqpUri, orgs);
-            await isolated.WaitForMessagesAsync(ReconcileErrors, 1);
-            await Task.Delay(TimeSpan.FromSeconds(1)); // let every batch of the burst fail
-            return (await isolated.Management.PeekAsync(ReconcileErrors, 100, CancellationToken.None)).Count;
+            // Each event becomes one request, and every request fails while the database is down.
+            return (await isolated.WaitForMessagesAsync(ReconcileErrors, orgs.Count)).Count;
         }
         finally
         {

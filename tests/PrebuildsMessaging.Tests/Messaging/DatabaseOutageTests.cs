@@ -32,11 +32,16 @@ public sealed class DatabaseOutageTests(PostgresServer server, RabbitMqBroker br
             await PlainJsonPublisher.EnsureCommandsAsync(isolated.AmqpUri, orgs, db.PrebuildsUserId);
             await Eventually.TrueAsync(() => Task.FromResult(worker.Output.Contains($"Circuit open: stopped consuming {EnsureQueue}", StringComparison.Ordinal)),
                 "the circuit opens");
-            await Task.Delay(TimeSpan.FromSeconds(1));
+            // Once nothing is in flight, every command has either faulted or waits in the queue.
+            int faulted = 0, waiting = 0;
+            await Eventually.TrueAsync(async () =>
+            {
+                faulted = (await isolated.Management.PeekAsync($"{EnsureQueue}_error", 200, CancellationToken.None)).Count;
+                waiting = (await isolated.Management.PeekAsync(EnsureQueue, 200, CancellationToken.None)).Count;
+                return faulted + waiting == orgs.Count;
+            }, "no command in flight");
 
             // It did not burn through the queue: most commands still wait in it, a few faulted.
-            var faulted = (await isolated.Management.PeekAsync($"{EnsureQueue}_error", 200, CancellationToken.None)).Count;
-            var waiting = (await isolated.Management.PeekAsync(EnsureQueue, 200, CancellationToken.None)).Count;
             Assert.InRange(faulted, 1, 60);
             Assert.True(waiting >= 60, $"{waiting} commands still wait in the queue ({faulted} faulted)");
             Assert.Equal(1, Occurrences(worker.Output, $"Circuit open: stopped consuming {EnsureQueue}"));
