@@ -7,7 +7,6 @@ namespace PrebuildsMessaging.Tests.Cli;
 [Collection(PostgresCollection.Name)]
 public sealed class ErrorsAndReplayCommandTests(PostgresServer server, RabbitMqBroker broker)
 {
-    private const string PresetsExchange = "PrebuildsMessaging.Contracts:PresetsChanged";
     private const string ReconcileErrors = "prebuilds-reconcile_error";
 
     private static readonly Dictionary<string, string?> FastRetries = new()
@@ -24,8 +23,8 @@ public sealed class ErrorsAndReplayCommandTests(PostgresServer server, RabbitMqB
         await using var isolated = await IsolatedBroker.CreateAsync(broker);
         await using (await WorkerHost.StartAsync(db, isolated.AmqpUri))
         {
-            await RawPublisher.PublishAsync(isolated.AmqpUri, PresetsExchange, "this is not json", messageId: "aaaaaaaa-0000-0000-0000-000000000001");
-            await RawPublisher.PublishAsync(isolated.AmqpUri, PresetsExchange, "{\"templateId\":\"9c4f3a8e-4a1e-4d3b-9a8e-2b1f0c9d7e6a\"}", messageId: "aaaaaaaa-0000-0000-0000-000000000002");
+            await TestPublisher.RawAsync(isolated.AmqpUri, TestPublisher.PresetsExchange, "this is not json", messageId: "aaaaaaaa-0000-0000-0000-000000000001");
+            await TestPublisher.RawAsync(isolated.AmqpUri, TestPublisher.PresetsExchange, "{\"templateId\":\"9c4f3a8e-4a1e-4d3b-9a8e-2b1f0c9d7e6a\"}", messageId: "aaaaaaaa-0000-0000-0000-000000000002");
             await isolated.WaitForMessagesAsync("prebuilds-presets-changed_error", 2);
         }
 
@@ -103,7 +102,7 @@ public sealed class ErrorsAndReplayCommandTests(PostgresServer server, RabbitMqB
         await server.SetDatabaseAvailableAsync(db.Name, available: false);
         try
         {
-            await PlainJsonPublisher.PresetsChangedAsync(isolated.AmqpUri, orgs);
+            await TestPublisher.PresetsChangedAsync(isolated.AmqpUri, orgs);
             // Each event becomes one request, and every request fails while the database is down.
             return (await isolated.WaitForMessagesAsync(ReconcileErrors, orgs.Count)).Count;
         }
@@ -117,9 +116,8 @@ public sealed class ErrorsAndReplayCommandTests(PostgresServer server, RabbitMqB
     /// <summary>Every message of the queue, twice: what an operator's double replay would bring back.</summary>
     private static async Task DuplicateAsync(string amqpUri, string queue)
     {
-        var factory = new ConnectionFactory { Uri = new Uri(amqpUri) };
-        await using var connection = await factory.CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync();
+        await using var amqp = await TestPublisher.OpenChannelAsync(amqpUri);
+        var channel = amqp.Channel;
         var taken = new List<BasicGetResult>();
         while (await channel.BasicGetAsync(queue, autoAck: false) is { } message)
         {

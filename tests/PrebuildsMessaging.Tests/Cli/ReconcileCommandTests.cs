@@ -32,21 +32,11 @@ public sealed class ReconcileCommandTests(PostgresServer server, RabbitMqBroker 
     public async Task Reconcile_wait_without_a_worker_times_out_with_exit_1()
     {
         await using var db = await server.CreateDatabaseAsync();
-        using var management = new RabbitMqManagement(await broker.GetAmqpUriAsync());
-        var vhost = $"prebuilds-{Guid.NewGuid():N}";
-        var amqp = await management.CreateVirtualHostAsync(vhost);
-        try
-        {
-            var run = await CliRun.ExecuteAsync(
-                new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = db.ConnectionString, ["ConnectionStrings:RabbitMq"] = amqp },
-                "reconcile", "--wait", "--timeout", "2s");
+        await using var isolated = await IsolatedBroker.CreateAsync(broker);
 
-            Assert.Equal(1, run.ExitCode);
-            Assert.Contains("no worker answered", run.StandardError, StringComparison.Ordinal);
-        }
-        finally
-        {
-            await management.DeleteVirtualHostAsync(vhost);
-        }
+        var run = await CliRun.ExecuteAsync(isolated.CliEnvironment(db), "reconcile", "--wait", "--timeout", "2s");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("no worker answered", run.StandardError, StringComparison.Ordinal);
     }
 }

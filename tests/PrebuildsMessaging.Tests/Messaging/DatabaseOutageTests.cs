@@ -29,7 +29,7 @@ public sealed class DatabaseOutageTests(PostgresServer server, RabbitMqBroker br
         await server.SetDatabaseAvailableAsync(db.Name, available: false);
         try
         {
-            await PlainJsonPublisher.EnsureCommandsAsync(isolated.AmqpUri, orgs, db.PrebuildsUserId);
+            await TestPublisher.EnsureCommandsAsync(isolated.AmqpUri, orgs, db.PrebuildsUserId);
             await Eventually.TrueAsync(() => Task.FromResult(worker.Output.Contains($"Circuit open: stopped consuming {EnsureQueue}", StringComparison.Ordinal)),
                 "the circuit opens");
             // Once nothing is in flight, every command has either faulted or waits in the queue.

@@ -58,7 +58,7 @@ public sealed partial class HealthAndMetricsTests(PostgresServer server, RabbitM
         await Eventually.TrueAsync(async () => (await http.GetAsync(new Uri("/healthz", UriKind.Relative))).IsSuccessStatusCode, "listening");
         var before = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
 
-        await PlainJsonPublisher.PresetsChangedAsync(amqp, [org]);
+        await TestPublisher.PresetsChangedAsync(amqp, [org]);
         await Eventually.TrueAsync(async () => await db.Seed.GroupMemberCountAsync(org, db.PrebuildsUserId) == 1, "converged");
 
         string after = "";

@@ -10,8 +10,6 @@ namespace PrebuildsMessaging.Tests.Messaging;
 [Collection(PostgresCollection.Name)]
 public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker broker)
 {
-    private const string PresetsExchange = "PrebuildsMessaging.Contracts:PresetsChanged";
-
     public static TheoryData<string, string, string, string, string> Cases() => new()
     {
         // name, content type, body, queue it lands in, text the fault reason contains
@@ -48,7 +46,7 @@ public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker bro
             ["Bus:RetryMaxInterval"] = "00:00:00.050",
         });
 
-        await RawPublisher.PublishAsync(isolated.AmqpUri, PresetsExchange, body, contentType);
+        await TestPublisher.RawAsync(isolated.AmqpUri, TestPublisher.PresetsExchange, body, contentType);
         var landed = await isolated.WaitForMessagesAsync(queue, 1);
 
         var message = Assert.Single(landed);
@@ -57,7 +55,7 @@ public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker bro
         Assert.Equal(0, message.RetryCount); // bad input is never retried (the worker would retry 5 times)
 
         // The next good event is handled as usual.
-        await PlainJsonPublisher.PresetsChangedAsync(isolated.AmqpUri, [org]);
+        await TestPublisher.PresetsChangedAsync(isolated.AmqpUri, [org]);
         await Eventually.TrueAsync(async () => await db.Seed.GroupMemberCountAsync(org, db.PrebuildsUserId) == 1, $"{name}: a good event after it still converges");
     }
 
@@ -73,7 +71,7 @@ public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker bro
             ["Bus:EnsureBatchTimeLimit"] = "00:00:01", // so that all six arrive within one batch's window
         });
 
-        await PlainJsonPublisher.EnsureCommandsAsync(isolated.AmqpUri, [.. orgs[..2], Guid.Empty, .. orgs[2..]], db.PrebuildsUserId);
+        await TestPublisher.EnsureCommandsAsync(isolated.AmqpUri, [.. orgs[..2], Guid.Empty, .. orgs[2..]], db.PrebuildsUserId);
 
         var message = Assert.Single(await isolated.WaitForMessagesAsync(QueueNames.EnsureOrgSetup + "_error", 1));
         Assert.Contains("EnsureOrgPrebuildSetup has no organizationId", message.ExceptionMessage, StringComparison.Ordinal);

@@ -23,7 +23,7 @@ public sealed class QuorumQueueTests(PostgresServer server, RabbitMqBroker broke
         await using var worker = await WorkerHost.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?> { ["Bus:QuorumQueues"] = quorum.ToString() });
 
         // The reconcile consumer sends EnsureOrgPrebuildSetup to its queue: the send must not fight the queue's type.
-        await PlainJsonPublisher.PresetsChangedAsync(isolated.AmqpUri, [org]);
+        await TestPublisher.PresetsChangedAsync(isolated.AmqpUri, [org]);
         await Eventually.TrueAsync(() => ConvergedAsync(db, org, db.PrebuildsUserId), "the organization converges");
 
         foreach (var queue in QueueNames.All.SelectMany(QueueNames.WithCompanions))
@@ -80,7 +80,7 @@ public sealed class QuorumQueueTests(PostgresServer server, RabbitMqBroker broke
             ["Prebuilds:UserId"] = lateUser.ToString(),
         });
 
-        await PlainJsonPublisher.PresetsChangedAsync(isolated.AmqpUri, [org]);
+        await TestPublisher.PresetsChangedAsync(isolated.AmqpUri, [org]);
         await isolated.WaitForMessagesAsync(QueueNames.EnsureOrgSetup + "_error", 1);
         await db.Seed.UserAsync(lateUser, "prebuilds");
 

@@ -37,7 +37,7 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
         await using var worker = await WorkerHost.StartAsync(db, amqp);
 
         // What a producer that is not MassTransit sends: camelCase JSON, no envelope.
-        await PlainJsonPublisher.PresetsChangedAsync(amqp, [org]);
+        await TestPublisher.PresetsChangedAsync(amqp, [org]);
 
         await Eventually.TrueAsync(() => ConvergedAsync(db, org), "the organization converges from a plain JSON event");
     }
@@ -172,7 +172,7 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
             }));
         await listener.Ready;
         var events = Enumerable.Range(0, 1000).Select(i => orgs[i % orgs.Count]);
-        await PlainJsonPublisher.PresetsChangedAsync(isolated.AmqpUri, events);
+        await TestPublisher.PresetsChangedAsync(isolated.AmqpUri, events);
 
         await Eventually.TrueAsync(async () =>
         {
@@ -205,7 +205,7 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
             ["Bus:EnsureConcurrency"] = "1",
             ["Bus:EnsureBatchMessageLimit"] = "1", // one command at a time, so that Ctrl-C lands mid-stream
         });
-        await PlainJsonPublisher.PresetsChangedAsync(amqp, orgs);
+        await TestPublisher.PresetsChangedAsync(amqp, orgs);
         await Eventually.TrueAsync(async () => await db.ScalarAsync<long>("SELECT count(*) FROM groups") > 0, "the first worker has started writing");
 
         var exitCode = await first.StopAsync();

@@ -1,0 +1,72 @@
+using System.Text;
+using System.Text.Json;
+using RabbitMQ.Client;
+
+namespace PrebuildsMessaging.Tests.Infrastructure;
+
+/// <summary>
+/// Publishes as a producer that is not MassTransit does: camelCase JSON with no envelope (or any bytes at all, as a
+/// misbehaving one might), persistent, over a plain AMQP connection.
+/// </summary>
+public static class TestPublisher
+{
+    public const string PresetsExchange = "PrebuildsMessaging.Contracts:PresetsChanged";
+
+    /// <summary>PresetsChanged events, straight to their exchange.</summary>
+    public static Task PresetsChangedAsync(string amqpUri, IEnumerable<Guid> organizationIds) =>
+        PublishAsync(amqpUri, PresetsExchange, "", organizationIds.Select(organizationId => Json(new
+        {
+            organizationId,
+            templateId = Guid.NewGuid(),
+            templateVersionId = Guid.NewGuid(),
+            occurredAt = DateTimeOffset.UtcNow,
+        })));
+
+    /// <summary>Setup commands, straight into the command queue (through the default exchange).</summary>
+    public static Task EnsureCommandsAsync(string amqpUri, IEnumerable<Guid> organizationIds, Guid userId) =>
+        PublishAsync(amqpUri, "", "prebuilds-ensure-org-setup", organizationIds.Select(organizationId => Json(new
+        {
+            organizationId,
+            organizationName = "plain-json",
+            userId,
+            groupName = "coderprebuiltworkspaces",
+            hasPrebuildUser = false,
+            prebuildsGroupId = (Guid?)null,
+            hasPrebuildUserInGroup = false,
+            reconciliationId = Guid.NewGuid(),
+        })));
+
+    /// <summary>Any text to an exchange, with the content type and message id given.</summary>
+    public static Task RawAsync(string amqpUri, string exchange, string body, string contentType = "application/json", string? messageId = null) =>
+        PublishAsync(amqpUri, exchange, "", [(Encoding.UTF8.GetBytes(body), contentType, messageId)]);
+
+    /// <summary>A channel on a plain AMQP connection of its own.</summary>
+    public static async Task<AmqpChannel> OpenChannelAsync(string amqpUri)
+    {
+        var connection = await new ConnectionFactory { Uri = new Uri(amqpUri) }.CreateConnectionAsync();
+        return new AmqpChannel(connection, await connection.CreateChannelAsync());
+    }
+
+    private static (byte[] Body, string ContentType, string? MessageId) Json(object message) =>
+        (JsonSerializer.SerializeToUtf8Bytes(message), "application/json", null);
+
+    private static async Task PublishAsync(string amqpUri, string exchange, string routingKey, IEnumerable<(byte[] Body, string ContentType, string? MessageId)> messages)
+    {
+        await using var amqp = await OpenChannelAsync(amqpUri);
+        foreach (var (body, contentType, messageId) in messages)
+        {
+            var properties = new BasicProperties { ContentType = contentType, MessageId = messageId ?? Guid.NewGuid().ToString(), DeliveryMode = DeliveryModes.Persistent };
+            await amqp.Channel.BasicPublishAsync(exchange, routingKey, false, properties, body);
+        }
+    }
+}
+
+/// <summary>A channel and the connection it lives on, disposed together.</summary>
+public sealed record AmqpChannel(IConnection Connection, IChannel Channel) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        await Channel.DisposeAsync();
+        await Connection.DisposeAsync();
+    }
+}
