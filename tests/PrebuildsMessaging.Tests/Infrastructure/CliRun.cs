@@ -13,11 +13,7 @@ public sealed record CliRun(int ExitCode, string StandardOutput, string Standard
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.Environment["Logging__LogLevel__Default"] = "Warning";
-        foreach (var (key, value) in environment)
-        {
-            info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
+        TestSettings.ApplyTo(info, TestSettings.Merge(new() { ["Logging:LogLevel:Default"] = "Warning" }, environment));
 
         using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the executable");
         var stdout = process.StandardOutput.ReadToEndAsync();

@@ -22,11 +22,7 @@ public static class HarnessServices
 
     public static ServiceProvider Create(TestDatabase db, IDictionary<string, string?>? settings = null, TimeSpan? batchTimeLimit = null)
     {
-        var values = new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = db.ConnectionString };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
-        {
-            values[key] = value;
-        }
+        var values = TestSettings.Merge(new() { ["ConnectionStrings:Postgres"] = db.ConnectionString }, settings);
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         return new ServiceCollection()

@@ -37,11 +37,7 @@ public sealed class TestDatabase : IAsyncDisposable
     /// <summary>The service's core, configured as in production but for this database; settings override appsettings keys.</summary>
     public ServiceProvider Services(IDictionary<string, string?>? settings = null)
     {
-        var values = new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = ConnectionString };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
-        {
-            values[key] = value;
-        }
+        var values = TestSettings.Merge(new() { ["ConnectionStrings:Postgres"] = ConnectionString }, settings);
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var provider = new ServiceCollection()

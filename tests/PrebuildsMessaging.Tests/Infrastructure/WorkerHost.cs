@@ -29,10 +29,7 @@ public sealed class WorkerHost : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Warning",
             ["Health:Enabled"] = "false",
         };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
-        {
-            values[key] = value;
-        }
+        TestSettings.Merge(values, settings);
 
         var builder = ServiceHostFactory.CreateBuilder(b =>
         {

@@ -35,17 +35,16 @@ public sealed class WorkerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.Environment["ConnectionStrings__Postgres"] = db.ConnectionString;
-        info.Environment["ConnectionStrings__RabbitMq"] = amqpUri;
-        info.Environment["Bus__ReconcileBatchTimeLimit"] = "00:00:00.200";
-        info.Environment["Schedule__Interval"] = "01:00:00";
-        info.Environment["Schedule__RunAtStartup"] = "false";
-        info.Environment["Logging__Console__FormatterName"] = "simple";
-        info.Environment["Health__Enabled"] = "false";
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        TestSettings.ApplyTo(info, TestSettings.Merge(new()
         {
-            info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
+            ["ConnectionStrings:Postgres"] = db.ConnectionString,
+            ["ConnectionStrings:RabbitMq"] = amqpUri,
+            ["Bus:ReconcileBatchTimeLimit"] = "00:00:00.200",
+            ["Schedule:Interval"] = "01:00:00",
+            ["Schedule:RunAtStartup"] = "false",
+            ["Logging:Console:FormatterName"] = "simple",
+            ["Health:Enabled"] = "false",
+        }, settings));
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var worker = new WorkerProcess(process);
