@@ -52,51 +52,42 @@ internal static partial class StatusQueryBenchmark
             }
 
             // Coder's own query shape, full (it has no scope), run the same way for comparison.
-            {
-                var coder = Sql("CoderStatusQueryShape");
-                var parameters = new { UserId = PrebuildsOptions.CoderPrebuildsUserId, GroupName = PrebuildsOptions.CoderPrebuildsGroupName };
-                var rows = 0;
-                for (var i = 0; i < 3; i++)
-                {
-                    rows = (await connection.QueryAsync(coder, parameters, commandTimeout: 0)).Count();
-                }
-
-                var timings = new List<double>();
-                for (var i = 0; i < settings.Iterations; i++)
-                {
-                    var started = Stopwatch.GetTimestamp();
-                    await connection.QueryAsync(coder, parameters, commandTimeout: 0);
-                    timings.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                }
-
-                timings.Sort();
-                var (execution, access) = await ExplainAsync(connection, coder, parameters);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| Coder's query shape, full | {(withIndex ? "yes" : "no")} | {rows} | {timings[timings.Count / 2]:F2} | {timings[(int)Math.Ceiling(timings.Count * 0.95) - 1]:F2} | {timings[0]:F2} | {execution:F2} | {access} |"));
-            }
+            var coder = Sql("CoderStatusQueryShape");
+            var parameters = new { UserId = PrebuildsOptions.CoderPrebuildsUserId, GroupName = PrebuildsOptions.CoderPrebuildsGroupName };
+            await ReportAsync("Coder's query shape, full", withIndex, settings.Iterations,
+                async () => (await connection.QueryAsync(coder, parameters, commandTimeout: 0)).Count(),
+                () => ExplainAsync(connection, coder, parameters));
 
             foreach (var (name, scope) in cases)
             {
-                var rows = 0;
-                for (var i = 0; i < 3; i++)
-                {
-                    rows = (await reader.ReadAsync(scope, CancellationToken.None)).Count;
-                }
-
-                var timings = new List<double>();
-                for (var i = 0; i < settings.Iterations; i++)
-                {
-                    var started = Stopwatch.GetTimestamp();
-                    await reader.ReadAsync(scope, CancellationToken.None);
-                    timings.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                }
-
-                timings.Sort();
-                var (execution, access) = await ExplainAsync(connection, scope);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {name} | {(withIndex ? "yes" : "no")} | {rows} | {timings[timings.Count / 2]:F2} | {timings[(int)Math.Ceiling(timings.Count * 0.95) - 1]:F2} | {timings[0]:F2} | {execution:F2} | {access} |"));
+                await ReportAsync(name, withIndex, settings.Iterations,
+                    async () => (await reader.ReadAsync(scope, CancellationToken.None)).Count,
+                    () => ExplainAsync(connection, scope));
             }
         }
+    }
+
+    /// <summary>Three warm-ups, then timed runs, then EXPLAIN ANALYZE; one table row.</summary>
+    private static async Task ReportAsync(string name, bool withIndex, int iterations, Func<Task<int>> run, Func<Task<(double ExecutionMs, string PresetsAccess)>> explain)
+    {
+        var rows = 0;
+        for (var i = 0; i < 3; i++)
+        {
+            rows = await run();
+        }
+
+        var timings = new List<double>();
+        for (var i = 0; i < iterations; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await run();
+            timings.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        timings.Sort();
+        var (execution, access) = await explain();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {name} | {(withIndex ? "yes" : "no")} | {rows} | {timings[timings.Count / 2]:F2} | {timings[(int)Math.Ceiling(timings.Count * 0.95) - 1]:F2} | {timings[0]:F2} | {execution:F2} | {access} |"));
     }
 
     private static Task<(double ExecutionMs, string PresetsAccess)> ExplainAsync(NpgsqlConnection connection, ReconciliationScope scope) =>

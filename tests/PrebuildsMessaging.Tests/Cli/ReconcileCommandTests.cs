@@ -9,10 +9,8 @@ public sealed class ReconcileCommandTests(PostgresServer server, RabbitMqBroker 
     public async Task Reconcile_wait_returns_after_convergence_with_the_counts()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var missing = await db.Seed.OrganizationAsync("acme");
-        await db.Seed.TemplatesAsync(missing, desiredInstances: 1);
-        var done = await db.Seed.OrganizationAsync("initech");
-        await db.Seed.TemplatesAsync(done, desiredInstances: 1);
+        var missing = await db.Seed.OrganizationWithPrebuildsAsync("acme");
+        var done = await db.Seed.OrganizationWithPrebuildsAsync("initech");
         await db.Seed.MembershipAsync(done, db.PrebuildsUserId);
         await db.Seed.GroupMemberAsync(await db.Seed.GroupAsync(done), db.PrebuildsUserId);
         var amqp = await broker.GetAmqpUriAsync();

@@ -10,12 +10,10 @@ public sealed class StatusCommandTests(PostgresServer server)
     public async Task Status_exits_1_with_the_missing_pieces_and_0_once_converged()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var done = await db.Seed.OrganizationAsync("initech");
-        await db.Seed.TemplatesAsync(done, desiredInstances: 1);
+        var done = await db.Seed.OrganizationWithPrebuildsAsync("initech");
         await db.Seed.MembershipAsync(done, db.PrebuildsUserId);
         await db.Seed.GroupMemberAsync(await db.Seed.GroupAsync(done), db.PrebuildsUserId);
-        var missing = await db.Seed.OrganizationAsync("acme");
-        await db.Seed.TemplatesAsync(missing, desiredInstances: 1);
+        var missing = await db.Seed.OrganizationWithPrebuildsAsync("acme");
         var env = new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = db.ConnectionString };
 
         var before = await CliRun.ExecuteAsync(env, "status");

@@ -19,15 +19,21 @@ public sealed class CoderSeed(NpgsqlDataSource dataSource)
         return id;
     }
 
-    /// <summary>Organizations with one template, version and preset each that asks for prebuilds, and none of the setup.</summary>
+    /// <summary>An organization with one template, version and preset that asks for prebuilds, and none of the setup.</summary>
+    public async Task<Guid> OrganizationWithPrebuildsAsync(string? name = null)
+    {
+        var organization = await OrganizationAsync(name);
+        await TemplatesAsync(organization, desiredInstances: 1);
+        return organization;
+    }
+
+    /// <summary>That many organizations like <see cref="OrganizationWithPrebuildsAsync"/>.</summary>
     public async Task<List<Guid>> OrganizationsWithPrebuildsAsync(int count)
     {
         var organizations = new List<Guid>(count);
         for (var i = 0; i < count; i++)
         {
-            var organization = await OrganizationAsync();
-            await TemplatesAsync(organization, desiredInstances: 1);
-            organizations.Add(organization);
+            organizations.Add(await OrganizationWithPrebuildsAsync());
         }
 
         return organizations;
@@ -80,6 +86,12 @@ public sealed class CoderSeed(NpgsqlDataSource dataSource)
 
     public Task<int> GroupCountAsync(Guid organizationId) =>
         CountAsync("SELECT count(*) FROM groups WHERE organization_id = @organizationId", new { organizationId });
+
+    /// <summary>The user has exactly one membership, the organization one prebuilds group, and the user one place in it.</summary>
+    public async Task<bool> ConvergedAsync(Guid organizationId, Guid userId) =>
+        await MembershipCountAsync(organizationId, userId) == 1
+        && await GroupCountAsync(organizationId) == 1
+        && await GroupMemberCountAsync(organizationId, userId) == 1;
 
     public Task<int> GroupMemberCountAsync(Guid organizationId, Guid userId) => CountAsync(
         "SELECT count(*) FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE g.organization_id = @organizationId AND gm.user_id = @userId",

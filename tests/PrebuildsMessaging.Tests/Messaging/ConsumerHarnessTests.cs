@@ -89,8 +89,7 @@ public sealed class ConsumerHarnessTests(PostgresServer server)
     public async Task A_change_request_made_before_a_finished_read_is_answered_without_a_query_and_a_manual_one_always_queries()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var org = await db.Seed.OrganizationAsync();
-        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        var org = await db.Seed.OrganizationWithPrebuildsAsync();
         await using var started = await HarnessServices.StartAsync(db);
         var harness = started.Harness;
         using var counter = new StatementCounter(db.Name);
@@ -136,8 +135,7 @@ public sealed class ConsumerHarnessTests(PostgresServer server)
     public async Task An_ensure_publishes_its_outcome()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var org = await db.Seed.OrganizationAsync();
-        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        var org = await db.Seed.OrganizationWithPrebuildsAsync();
         await using var started = await HarnessServices.StartAsync(db);
         var harness = started.Harness;
         var reconciliationId = Guid.NewGuid();
@@ -158,8 +156,7 @@ public sealed class ConsumerHarnessTests(PostgresServer server)
     public async Task A_duplicate_command_is_safe_and_creates_nothing_the_second_time()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var org = await db.Seed.OrganizationAsync();
-        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        var org = await db.Seed.OrganizationWithPrebuildsAsync();
         await using var started = await HarnessServices.StartAsync(db);
         var harness = started.Harness;
         var endpoint = await harness.Bus.GetSendEndpoint(QueueNames.EnsureOrgSetupAddress);
@@ -184,8 +181,7 @@ public sealed class ConsumerHarnessTests(PostgresServer server)
     public async Task A_missing_prebuilds_user_is_not_retried()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var org = await db.Seed.OrganizationAsync();
-        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        var org = await db.Seed.OrganizationWithPrebuildsAsync();
         var ghost = Guid.NewGuid();
         await using var started = await HarnessServices.StartAsync(db, new Dictionary<string, string?> { ["Prebuilds:UserId"] = ghost.ToString() });
         var harness = started.Harness;
@@ -206,8 +202,7 @@ public sealed class ConsumerHarnessTests(PostgresServer server)
     public async Task A_command_for_another_user_is_superseded_writes_nothing_and_reconciles_its_organization_afresh()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var org = await db.Seed.OrganizationAsync();
-        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        var org = await db.Seed.OrganizationWithPrebuildsAsync();
         await using var started = await HarnessServices.StartAsync(db);
         var harness = started.Harness;
         var endpoint = await harness.Bus.GetSendEndpoint(QueueNames.EnsureOrgSetupAddress);

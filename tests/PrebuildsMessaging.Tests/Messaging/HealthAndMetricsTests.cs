@@ -44,8 +44,7 @@ public sealed partial class HealthAndMetricsTests(PostgresServer server, RabbitM
     public async Task Metrics_show_the_counters_moving_after_a_reconciliation()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var org = await db.Seed.OrganizationAsync();
-        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        var org = await db.Seed.OrganizationWithPrebuildsAsync();
         var url = FreeLoopbackUrl();
         var amqp = await broker.GetAmqpUriAsync();
         // A worker process of its own: MassTransit's instrumentation is process-wide.

@@ -36,8 +36,7 @@ public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker bro
         string name, string contentType, string body, string queue, string reason)
     {
         await using var db = await server.CreateDatabaseAsync();
-        var org = await db.Seed.OrganizationAsync();
-        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        var org = await db.Seed.OrganizationWithPrebuildsAsync();
         await using var isolated = await IsolatedBroker.CreateAsync(broker);
         await using var worker = await WorkerHost.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?>
         {

@@ -18,13 +18,13 @@ public sealed class QuorumQueueTests(PostgresServer server, RabbitMqBroker broke
     public async Task Every_queue_and_its_companions_have_the_configured_type_and_the_flow_converges_through_them(bool quorum, string expectedType)
     {
         await using var db = await server.CreateDatabaseAsync();
-        var org = await OrganizationWithPresetsAsync(db);
+        var org = await db.Seed.OrganizationWithPrebuildsAsync();
         await using var isolated = await IsolatedBroker.CreateAsync(broker);
         await using var worker = await WorkerHost.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?> { ["Bus:QuorumQueues"] = quorum.ToString() });
 
         // The reconcile consumer sends EnsureOrgPrebuildSetup to its queue: the send must not fight the queue's type.
         await TestPublisher.PresetsChangedAsync(isolated.AmqpUri, [org]);
-        await Eventually.TrueAsync(() => ConvergedAsync(db, org, db.PrebuildsUserId), "the organization converges");
+        await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), "the organization converges");
 
         foreach (var queue in QueueNames.All.SelectMany(QueueNames.WithCompanions))
         {
@@ -38,7 +38,7 @@ public sealed class QuorumQueueTests(PostgresServer server, RabbitMqBroker broke
     public async Task The_startup_reconciliation_converges_a_seeded_database()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var orgs = new[] { await OrganizationWithPresetsAsync(db), await OrganizationWithPresetsAsync(db) };
+        var orgs = new[] { await db.Seed.OrganizationWithPrebuildsAsync(), await db.Seed.OrganizationWithPrebuildsAsync() };
         await using var isolated = await IsolatedBroker.CreateAsync(broker);
 
         await using var worker = await WorkerHost.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?>(Quorum)
@@ -48,7 +48,7 @@ public sealed class QuorumQueueTests(PostgresServer server, RabbitMqBroker broke
 
         foreach (var org in orgs)
         {
-            await Eventually.TrueAsync(() => ConvergedAsync(db, org, db.PrebuildsUserId), $"organization {org} converges from the start-up reconciliation");
+            await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), $"organization {org} converges from the start-up reconciliation");
         }
     }
 
@@ -56,7 +56,7 @@ public sealed class QuorumQueueTests(PostgresServer server, RabbitMqBroker broke
     public async Task Reconcile_wait_reports_the_setup_it_started()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var org = await OrganizationWithPresetsAsync(db);
+        var org = await db.Seed.OrganizationWithPrebuildsAsync();
         await using var isolated = await IsolatedBroker.CreateAsync(broker);
         await using var worker = await WorkerHost.StartAsync(db, isolated.AmqpUri, Quorum);
 
@@ -65,14 +65,14 @@ public sealed class QuorumQueueTests(PostgresServer server, RabbitMqBroker broke
 
         Assert.True(run.ExitCode == 0, run.StandardOutput + run.StandardError);
         Assert.Contains($"{org}: ensured; created: membership, group, group membership", run.StandardOutput, StringComparison.Ordinal);
-        Assert.True(await ConvergedAsync(db, org, db.PrebuildsUserId));
+        Assert.True(await db.Seed.ConvergedAsync(org, db.PrebuildsUserId));
     }
 
     [Fact]
     public async Task A_command_replayed_from_its_error_queue_converges()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var org = await OrganizationWithPresetsAsync(db);
+        var org = await db.Seed.OrganizationWithPrebuildsAsync();
         var lateUser = Guid.NewGuid(); // configured, but not created yet: the command fails into its error queue
         await using var isolated = await IsolatedBroker.CreateAsync(broker);
         await using var worker = await WorkerHost.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?>(Quorum)
@@ -89,7 +89,7 @@ public sealed class QuorumQueueTests(PostgresServer server, RabbitMqBroker broke
 
         Assert.True(replay.ExitCode == 0, replay.StandardOutput + replay.StandardError);
         Assert.Contains("replay: 1 moved, 0 skipped, 0 failed", replay.StandardOutput, StringComparison.Ordinal);
-        await Eventually.TrueAsync(() => ConvergedAsync(db, org, lateUser), "the organization converges after the replay");
+        await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, lateUser), "the organization converges after the replay");
     }
 
     [Theory]
@@ -119,16 +119,4 @@ public sealed class QuorumQueueTests(PostgresServer server, RabbitMqBroker broke
         // Nothing was changed on the broker: the queue keeps its type.
         Assert.Equal(existing, (await isolated.QueueAsync(QueueNames.TemplateChanged)).GetProperty("type").GetString());
     }
-
-    private static async Task<Guid> OrganizationWithPresetsAsync(TestDatabase db)
-    {
-        var org = await db.Seed.OrganizationAsync();
-        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
-        return org;
-    }
-
-    private static async Task<bool> ConvergedAsync(TestDatabase db, Guid org, Guid user) =>
-        await db.Seed.MembershipCountAsync(org, user) == 1
-        && await db.Seed.GroupCountAsync(org) == 1
-        && await db.Seed.GroupMemberCountAsync(org, user) == 1;
 }

@@ -17,7 +17,7 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
     public async Task A_presets_change_sets_up_its_organization_end_to_end()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var org = await OrganizationWithPresetsAsync(db);
+        var org = await db.Seed.OrganizationWithPrebuildsAsync();
         await using var worker = await WorkerHost.StartAsync(db, await broker.GetAmqpUriAsync());
 
         await worker.Services.GetRequiredService<IBus>().Publish(new PresetsChanged
@@ -25,21 +25,21 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
             OrganizationId = org, TemplateId = Guid.NewGuid(), TemplateVersionId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow,
         });
 
-        await Eventually.TrueAsync(() => ConvergedAsync(db, org), "the organization has its membership, group and group membership");
+        await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), "the organization has its membership, group and group membership");
     }
 
     [Fact]
     public async Task A_plain_json_presets_change_published_to_the_exchange_does_the_same()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var org = await OrganizationWithPresetsAsync(db);
+        var org = await db.Seed.OrganizationWithPrebuildsAsync();
         var amqp = await broker.GetAmqpUriAsync();
         await using var worker = await WorkerHost.StartAsync(db, amqp);
 
         // What a producer that is not MassTransit sends: camelCase JSON, no envelope.
         await TestPublisher.PresetsChangedAsync(amqp, [org]);
 
-        await Eventually.TrueAsync(() => ConvergedAsync(db, org), "the organization converges from a plain JSON event");
+        await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), "the organization converges from a plain JSON event");
     }
 
     [Fact]
@@ -55,7 +55,7 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
 
         foreach (var org in orgs)
         {
-            await Eventually.TrueAsync(() => ConvergedAsync(db, org), $"organization {org} converges from the schedule");
+            await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), $"organization {org} converges from the schedule");
         }
     }
 
@@ -125,7 +125,7 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
         await using var db = await server.CreateDatabaseAsync();
         for (var i = 0; i < 3; i++)
         {
-            var org = await OrganizationWithPresetsAsync(db);
+            var org = await db.Seed.OrganizationWithPrebuildsAsync();
             await db.Seed.MembershipAsync(org, db.PrebuildsUserId);
             await db.Seed.GroupMemberAsync(await db.Seed.GroupAsync(org), db.PrebuildsUserId);
         }
@@ -178,7 +178,7 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
         {
             foreach (var org in orgs)
             {
-                if (!await ConvergedAsync(db, org))
+                if (!await db.Seed.ConvergedAsync(org, db.PrebuildsUserId))
                 {
                     return false;
                 }
@@ -219,22 +219,10 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
         await using var second = await WorkerHost.StartAsync(db, amqp);
         foreach (var org in orgs)
         {
-            await Eventually.TrueAsync(() => ConvergedAsync(db, org), $"organization {org} converges after the restart", TimeSpan.FromSeconds(60));
+            await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), $"organization {org} converges after the restart", TimeSpan.FromSeconds(60));
         }
     }
 
     private static int ReconciliationLines(string output) =>
         output.Split('\n').Count(line => line.Contains("organizations checked", StringComparison.Ordinal));
-
-    private static async Task<Guid> OrganizationWithPresetsAsync(TestDatabase db)
-    {
-        var org = await db.Seed.OrganizationAsync();
-        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
-        return org;
-    }
-
-    private static async Task<bool> ConvergedAsync(TestDatabase db, Guid org) =>
-        await db.Seed.MembershipCountAsync(org, db.PrebuildsUserId) == 1
-        && await db.Seed.GroupCountAsync(org) == 1
-        && await db.Seed.GroupMemberCountAsync(org, db.PrebuildsUserId) == 1;
 }

@@ -50,8 +50,7 @@ public sealed class EnsureRaceTests(PostgresServer server)
     public async Task Rows_inserted_by_someone_else_after_the_status_read_are_tolerated()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var org = await db.Seed.OrganizationAsync();
-        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        var org = await db.Seed.OrganizationWithPrebuildsAsync();
         var services = db.Services();
         var snapshot = Assert.Single((await db.Planner(services).PlanAsync(ReconciliationScope.All, CancellationToken.None)).Incomplete);
 
@@ -75,8 +74,7 @@ public sealed class EnsureRaceTests(PostgresServer server)
     public async Task A_group_created_concurrently_ends_with_the_user_in_that_group()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var org = await db.Seed.OrganizationAsync();
-        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        var org = await db.Seed.OrganizationWithPrebuildsAsync();
         var services = db.Services();
         var snapshot = Assert.Single((await db.Planner(services).PlanAsync(ReconciliationScope.All, CancellationToken.None)).Incomplete);
         Assert.Null(snapshot.PrebuildsGroupId);
@@ -99,8 +97,7 @@ public sealed class EnsureRaceTests(PostgresServer server)
     public async Task A_group_deleted_after_the_status_read_is_created_again()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var org = await db.Seed.OrganizationAsync();
-        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        var org = await db.Seed.OrganizationWithPrebuildsAsync();
         await db.Seed.MembershipAsync(org, db.PrebuildsUserId);
         var doomed = await db.Seed.GroupAsync(org);
         var services = db.Services();
@@ -123,8 +120,7 @@ public sealed class EnsureRaceTests(PostgresServer server)
     public async Task An_organization_deleted_before_its_ensure_is_organization_gone(bool membershipExisted)
     {
         await using var db = await server.CreateDatabaseAsync();
-        var org = await db.Seed.OrganizationAsync();
-        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        var org = await db.Seed.OrganizationWithPrebuildsAsync();
         if (membershipExisted)
         {
             await db.Seed.MembershipAsync(org, db.PrebuildsUserId);
@@ -146,8 +142,7 @@ public sealed class EnsureRaceTests(PostgresServer server)
     public async Task A_missing_prebuilds_user_is_a_clear_error_that_names_the_user()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var org = await db.Seed.OrganizationAsync();
-        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        var org = await db.Seed.OrganizationWithPrebuildsAsync();
         var ghost = Guid.NewGuid();
         var services = db.Services(new Dictionary<string, string?> { ["Prebuilds:UserId"] = ghost.ToString() });
         var snapshot = Assert.Single((await db.Planner(services).PlanAsync(ReconciliationScope.All, CancellationToken.None)).Incomplete);
@@ -165,8 +160,7 @@ public sealed class EnsureRaceTests(PostgresServer server)
     public async Task A_prebuilds_user_deleted_before_the_group_membership_is_the_same_clear_error()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var org = await db.Seed.OrganizationAsync();
-        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        var org = await db.Seed.OrganizationWithPrebuildsAsync();
         var group = await db.Seed.GroupAsync(org);
         var ghost = Guid.NewGuid();
         var services = db.Services(new Dictionary<string, string?> { ["Prebuilds:UserId"] = ghost.ToString() });

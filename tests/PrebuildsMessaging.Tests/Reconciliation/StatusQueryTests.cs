@@ -47,15 +47,12 @@ public sealed class StatusQueryTests(PostgresServer server)
         var member = await db.Seed.OrganizationAsync("member");
         await db.Seed.TemplatesAsync(member, desiredInstances: 2);
         await db.Seed.MembershipAsync(member, db.PrebuildsUserId);
-        var grouped = await db.Seed.OrganizationAsync("grouped");
-        await db.Seed.TemplatesAsync(grouped, desiredInstances: 1);
+        var grouped = await db.Seed.OrganizationWithPrebuildsAsync("grouped");
         await db.Seed.GroupAsync(grouped);
-        var done = await db.Seed.OrganizationAsync("done");
-        await db.Seed.TemplatesAsync(done, desiredInstances: 1);
+        var done = await db.Seed.OrganizationWithPrebuildsAsync("done");
         await db.Seed.MembershipAsync(done, db.PrebuildsUserId);
         await db.Seed.GroupMemberAsync(await db.Seed.GroupAsync(done), db.PrebuildsUserId);
-        var otherGroup = await db.Seed.OrganizationAsync("other-group");
-        await db.Seed.TemplatesAsync(otherGroup, desiredInstances: 1);
+        var otherGroup = await db.Seed.OrganizationWithPrebuildsAsync("other-group");
         await db.Seed.GroupMemberAsync(await db.Seed.GroupAsync(otherGroup, "not-the-prebuilds-group"), db.PrebuildsUserId);
         orgs.AddRange([none, deleted, bare, member, grouped, done, otherGroup]);
         var reader = db.Services().GetRequiredService<PrebuildStatusReader>();
@@ -161,8 +158,7 @@ public sealed class StatusQueryTests(PostgresServer server)
     public async Task A_scope_of_unknown_organizations_finds_nothing()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var org = await db.Seed.OrganizationAsync();
-        await db.Seed.TemplatesAsync(org, desiredInstances: 1);
+        var org = await db.Seed.OrganizationWithPrebuildsAsync();
 
         var (plan, outcomes) = await db.ReconcileOnceAsync(ReconciliationScope.For([Guid.NewGuid()]));
 

@@ -33,8 +33,9 @@ public sealed partial class EnsureOrgPrebuildSetupConsumer(
         var prebuilds = options.Value;
         var commands = context.Message.Select(m => m.Message).ToList();
         var invalid = commands.Where(c => c.OrganizationId == Guid.Empty).ToList();
-        var current = commands.Where(c => c.OrganizationId != Guid.Empty && !EnsureCommands.IsSuperseded(c, prebuilds)).ToList();
-        var superseded = commands.Where(c => c.OrganizationId != Guid.Empty && EnsureCommands.IsSuperseded(c, prebuilds)).ToList();
+        var bySuperseded = commands.Where(c => c.OrganizationId != Guid.Empty).ToLookup(c => EnsureCommands.IsSuperseded(c, prebuilds));
+        var current = bySuperseded[false].ToList();
+        var superseded = bySuperseded[true].ToList();
         var entries = new List<OrgPrebuildSetupEnsured>(commands.Count);
 
         if (superseded.Count > 0)
