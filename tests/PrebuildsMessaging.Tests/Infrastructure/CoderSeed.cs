@@ -27,16 +27,32 @@ public sealed class CoderSeed(NpgsqlDataSource dataSource)
         return organization;
     }
 
-    /// <summary>That many organizations like <see cref="OrganizationWithPrebuildsAsync"/>.</summary>
+    /// <summary>That many organizations like <see cref="OrganizationWithPrebuildsAsync"/>, in one statement.</summary>
     public async Task<List<Guid>> OrganizationsWithPrebuildsAsync(int count)
     {
-        var organizations = new List<Guid>(count);
-        for (var i = 0; i < count; i++)
-        {
-            organizations.Add(await OrganizationWithPrebuildsAsync());
-        }
-
-        return organizations;
+        var createdBy = await AdminUserAsync();
+        await using var connection = await dataSource.OpenConnectionAsync();
+        return (await connection.QueryAsync<Guid>(
+            """
+            WITH o AS (
+                INSERT INTO organizations (id, name, description, created_at, updated_at, display_name, deleted)
+                SELECT gen_random_uuid(), 'org-' || left(md5(random()::text), 16), '', now(), now(), 'org', false
+                FROM generate_series(1, @count)
+                RETURNING id
+            ), t AS (
+                INSERT INTO templates (id, created_at, updated_at, organization_id, name, provisioner, active_version_id, created_by)
+                SELECT gen_random_uuid(), now(), now(), o.id, 'tpl', 'terraform', gen_random_uuid(), @createdBy FROM o
+                RETURNING id, organization_id
+            ), v AS (
+                INSERT INTO template_versions (id, template_id, organization_id, created_at, updated_at, name, readme, job_id, created_by)
+                SELECT gen_random_uuid(), t.id, t.organization_id, now(), now(), 'v1', '', gen_random_uuid(), @createdBy FROM t
+                RETURNING id
+            ), p AS (
+                INSERT INTO template_version_presets (template_version_id, name, desired_instances)
+                SELECT v.id, 'preset', 1 FROM v
+            )
+            SELECT id FROM o
+            """, new { count, createdBy })).ToList();
     }
 
     /// <summary>Templates × versions × presets in one organization; desiredInstances null means presets without prebuilds.</summary>
