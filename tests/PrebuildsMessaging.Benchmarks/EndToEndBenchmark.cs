@@ -11,6 +11,8 @@ using Npgsql;
 using PrebuildsMessaging.Configuration;
 using PrebuildsMessaging.Database;
 using PrebuildsMessaging.Database.Migrations;
+using PrebuildsMessaging.Messaging;
+using PrebuildsMessaging.Operations;
 using RabbitMQ.Client;
 
 namespace PrebuildsMessaging.Benchmarks;
@@ -35,8 +37,9 @@ internal static class EndToEndBenchmark
         var statements = await StatementStatistics.TryCreateAsync(admin, settings.Database);
 
         var vhost = $"prebuilds-e2e-{Guid.NewGuid():N}";
-        using var management = new ManagementApi(settings.ManagementUrl, settings.RabbitMqUri);
-        var amqpUri = await management.CreateVirtualHostAsync(vhost);
+        using var management = new RabbitMqManagementClient(RabbitMqConnection.Parse(settings.RabbitMqUri), settings.ManagementUrl);
+        await management.CreateVirtualHostAsync(vhost, CancellationToken.None);
+        var amqpUri = new UriBuilder(settings.RabbitMqUri) { Path = "/" + vhost }.Uri.ToString();
         var logPath = Path.Combine(Path.GetTempPath(), $"prebuilds-e2e-worker-{DateTime.UtcNow:yyyyMMddHHmmss}.log");
         try
         {
@@ -117,7 +120,7 @@ internal static class EndToEndBenchmark
         }
         finally
         {
-            await management.DeleteVirtualHostAsync(vhost);
+            await management.DeleteVirtualHostAsync(vhost, CancellationToken.None);
         }
     }
 
@@ -347,33 +350,5 @@ internal static class EndToEndBenchmark
             await using var connection = await admin.OpenConnectionAsync();
             return await connection.ExecuteScalarAsync<long>($"SELECT coalesce(sum(s.calls), 0)::bigint {Filter}", new { database, containing });
         }
-    }
-
-    /// <summary>RabbitMQ's management API, for the benchmark's own virtual host.</summary>
-    private sealed class ManagementApi : IDisposable
-    {
-        private readonly HttpClient http;
-        private readonly Uri amqp;
-
-        public ManagementApi(Uri baseAddress, string amqpUri)
-        {
-            amqp = new Uri(amqpUri);
-            var user = amqp.UserInfo.Length > 0 ? Uri.UnescapeDataString(amqp.UserInfo) : "guest:guest";
-            http = new HttpClient { BaseAddress = new Uri(baseAddress.ToString().TrimEnd('/') + "/") };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(user)));
-        }
-
-        public async Task<string> CreateVirtualHostAsync(string name)
-        {
-            (await http.PutAsync(new Uri($"api/vhosts/{name}", UriKind.Relative), null)).EnsureSuccessStatusCode();
-            var user = Uri.UnescapeDataString(amqp.UserInfo.Split(':')[0]);
-            (await http.PutAsJsonAsync(new Uri($"api/permissions/{name}/{user}", UriKind.Relative),
-                new { configure = ".*", write = ".*", read = ".*" })).EnsureSuccessStatusCode();
-            return new UriBuilder(amqp) { Path = "/" + name }.Uri.ToString();
-        }
-
-        public async Task DeleteVirtualHostAsync(string name) => await http.DeleteAsync(new Uri($"api/vhosts/{name}", UriKind.Relative));
-
-        public void Dispose() => http.Dispose();
     }
 }

@@ -10,9 +10,11 @@ namespace PrebuildsMessaging.Reconciliation;
 /// Ensures many organizations' prebuilds setup at once, from their status snapshots: one set-wise statement
 /// per kind of row (memberships, groups, group memberships), each writing only what the snapshots say is
 /// missing. Rows already there are skipped and counted as tolerated unique violations, so concurrent writers
-/// and duplicates are safe. A foreign-key violation cannot be pinned on one organization by a set statement:
-/// the organizations still unfinished then go one at a time through <see cref="OrgPrebuildSetupEnsurer"/>,
-/// which tells a deleted organization, a deleted group and a missing user apart.
+/// and duplicates are safe. An error a set statement cannot pin on one organization (a foreign-key violation,
+/// or any other error the server reports that is not transient) sends the organizations still unfinished one
+/// at a time through <see cref="OrgPrebuildSetupEnsurer"/>, which tells a deleted organization, a deleted group
+/// and a missing user apart, and lets the organization that fails on its own fail alone. When every one of them
+/// fails with the set statement's error, that error concerns them all and is thrown as it is.
 /// </summary>
 public sealed class OrgPrebuildSetupBatchEnsurer(
     NpgsqlDataSource dataSource,
@@ -27,6 +29,7 @@ public sealed class OrgPrebuildSetupBatchEnsurer(
         var prebuilds = options.Value;
 
         var allSetWise = true;
+        PostgresException? setWiseError = null;
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
         {
             try
@@ -44,6 +47,11 @@ public sealed class OrgPrebuildSetupBatchEnsurer(
                                                && CoderForeignKeys.MissingRow(ex.ConstraintName) is InsertResult.UserMissing)
             {
                 throw new PrebuildsUserMissingException(prebuilds.UserId);
+            }
+            catch (PostgresException ex) when (!ex.IsTransient && writes.Count > 1)
+            {
+                allSetWise = false; // maybe one organization's row is refused: find out which, one at a time
+                setWiseError = ex;
             }
         }
 
@@ -66,6 +74,12 @@ public sealed class OrgPrebuildSetupBatchEnsurer(
             {
                 failures.Add(new OrganizationFailure(write.OrganizationId, ex));
             }
+        }
+
+        if (setWiseError is not null && failures.Count == writes.Count
+            && failures.All(f => f.Error is PostgresException { SqlState: var state } && state == setWiseError.SqlState))
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(setWiseError); // not one organization's: all of them
         }
 
         return new BatchEnsureResult(outcomes, failures, allSetWise);
@@ -230,5 +244,5 @@ public sealed class OrgPrebuildSetupBatchEnsurer(
 public sealed record OrganizationFailure(Guid OrganizationId, Exception Error);
 
 /// <summary>What a batch ensure did: an outcome per organization that succeeded, and the organizations that failed on their own.</summary>
-/// <param name="SetWise">False when a foreign-key violation sent the batch one organization at a time.</param>
+/// <param name="SetWise">False when an error of a set statement sent the batch one organization at a time.</param>
 public sealed record BatchEnsureResult(IReadOnlyList<OrgSetupOutcome> Outcomes, IReadOnlyList<OrganizationFailure> Failures, bool SetWise);

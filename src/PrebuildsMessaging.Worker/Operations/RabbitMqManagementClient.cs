@@ -7,19 +7,23 @@ using PrebuildsMessaging.Messaging;
 namespace PrebuildsMessaging.Operations;
 
 /// <summary>
-/// RabbitMQ's management HTTP API, for reading error queues. Messages are read with
-/// ackmode ack_requeue_true: RabbitMQ hands them out and puts them back in their place, so the listing
-/// neither consumes nor reorders them (RabbitMQ marks them redelivered).
+/// RabbitMQ's management HTTP API, as the user and on the virtual host of one connection: error queues, a
+/// queue's properties, and virtual hosts. Messages are read with ackmode ack_requeue_true: RabbitMQ hands
+/// them out and puts them back in their place, so the listing neither consumes nor reorders them (RabbitMQ
+/// marks them redelivered).
 /// </summary>
 public sealed class RabbitMqManagementClient : IDisposable
 {
     private readonly HttpClient http;
     private readonly string virtualHost;
+    private readonly string username;
 
     public RabbitMqManagementClient(RabbitMqConnection connection, Uri managementUrl)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(managementUrl);
         virtualHost = Uri.EscapeDataString(connection.VirtualHost);
+        username = connection.Username;
         http = new HttpClient { BaseAddress = new Uri(managementUrl.ToString().TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
             Convert.ToBase64String(Encoding.UTF8.GetBytes($"{connection.Username}:{connection.Password}")));
@@ -43,6 +47,31 @@ public sealed class RabbitMqManagementClient : IDisposable
         response.EnsureSuccessStatusCode();
         var messages = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken).ConfigureAwait(false);
         return messages.EnumerateArray().Select(Describe).ToList();
+    }
+
+    /// <summary>One queue's properties as the management API gives them (type, durable, arguments, counts, ...).</summary>
+    public async Task<JsonElement> QueueAsync(string queue, CancellationToken cancellationToken) =>
+        await http.GetFromJsonAsync<JsonElement>(new Uri($"api/queues/{virtualHost}/{Uri.EscapeDataString(queue)}", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Creates a virtual host and gives this client's user every permission on it (needs the administrator tag).</summary>
+    public async Task CreateVirtualHostAsync(string name, CancellationToken cancellationToken)
+    {
+        var escaped = Uri.EscapeDataString(name);
+        using (var created = await http.PutAsync(new Uri($"api/vhosts/{escaped}", UriKind.Relative), null, cancellationToken).ConfigureAwait(false))
+        {
+            created.EnsureSuccessStatusCode();
+        }
+
+        using var granted = await http.PutAsJsonAsync(new Uri($"api/permissions/{escaped}/{Uri.EscapeDataString(username)}", UriKind.Relative),
+            new { configure = ".*", write = ".*", read = ".*" }, cancellationToken).ConfigureAwait(false);
+        granted.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Deletes a virtual host and everything in it.</summary>
+    public async Task DeleteVirtualHostAsync(string name, CancellationToken cancellationToken)
+    {
+        using var deleted = await http.DeleteAsync(new Uri($"api/vhosts/{Uri.EscapeDataString(name)}", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        deleted.EnsureSuccessStatusCode();
     }
 
     private static ErrorQueueMessage Describe(JsonElement message)

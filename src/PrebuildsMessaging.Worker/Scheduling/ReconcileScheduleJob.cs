@@ -5,7 +5,7 @@ using Quartz;
 
 namespace PrebuildsMessaging.Scheduling;
 
-/// <summary>The Quartz job: publish a full ReconcileRequested (source schedule).</summary>
+/// <summary>The Quartz job: publish a full ReconcileRequested (source schedule), requested at the firing's scheduled time.</summary>
 [DisallowConcurrentExecution]
 public sealed class ReconcileScheduleJob(IBus bus, TimeProvider timeProvider) : IJob
 {
@@ -14,6 +14,7 @@ public sealed class ReconcileScheduleJob(IBus bus, TimeProvider timeProvider) : 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        await bus.Publish(ReconcileRequests.All(ReconcileSources.Schedule, timeProvider), cancellationToken).ConfigureAwait(false);
+        var requestedAt = context.ScheduledFireTimeUtc ?? timeProvider.GetUtcNow();
+        await bus.Publish(ReconcileRequestedFactory.All(ReconcileSources.Schedule, requestedAt), cancellationToken).ConfigureAwait(false);
     }
 }

@@ -11,7 +11,7 @@ internal sealed class StartupReconcileRequester(IBus bus, IOptions<ScheduleOptio
 {
     public Task StartAsync(CancellationToken cancellationToken) =>
         options.Value.RunAtStartup
-            ? bus.Publish(ReconcileRequests.All(ReconcileSources.Schedule, timeProvider), cancellationToken)
+            ? bus.Publish(ReconcileRequestedFactory.All(ReconcileSources.Schedule, timeProvider), cancellationToken)
             : Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

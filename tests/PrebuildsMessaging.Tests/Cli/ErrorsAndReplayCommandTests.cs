@@ -4,8 +4,7 @@ using RabbitMQ.Client;
 namespace PrebuildsMessaging.Tests.Cli;
 
 /// <summary>The operator's commands for failed messages, on a real broker and a real database.</summary>
-[Collection(PostgresCollection.Name)]
-public sealed class ErrorsAndReplayCommandTests(PostgresServer server, RabbitMqBroker broker)
+public sealed class ErrorsAndReplayCommandTests(PostgresServer server, RabbitMqBroker broker) : IClassFixture<PostgresServer>, IClassFixture<RabbitMqBroker>
 {
     private const string ReconcileErrors = "prebuilds-reconcile_error";
 

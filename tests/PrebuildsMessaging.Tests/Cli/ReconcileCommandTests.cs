@@ -2,8 +2,7 @@ using PrebuildsMessaging.Tests.Infrastructure;
 
 namespace PrebuildsMessaging.Tests.Cli;
 
-[Collection(PostgresCollection.Name)]
-public sealed class ReconcileCommandTests(PostgresServer server, RabbitMqBroker broker)
+public sealed class ReconcileCommandTests(PostgresServer server, RabbitMqBroker broker) : IClassFixture<PostgresServer>, IClassFixture<RabbitMqBroker>
 {
     [Fact]
     public async Task Reconcile_wait_returns_after_convergence_with_the_counts()
@@ -13,7 +12,8 @@ public sealed class ReconcileCommandTests(PostgresServer server, RabbitMqBroker 
         var done = await db.Seed.OrganizationWithPrebuildsAsync("initech");
         await db.Seed.MembershipAsync(done, db.PrebuildsUserId);
         await db.Seed.GroupMemberAsync(await db.Seed.GroupAsync(done), db.PrebuildsUserId);
-        var amqp = await broker.GetAmqpUriAsync();
+        await using var isolated = await IsolatedBroker.CreateAsync(broker);
+        var amqp = isolated.AmqpUri;
         await using var worker = await WorkerHost.StartAsync(db, amqp);
 
         var run = await CliRun.ExecuteAsync(

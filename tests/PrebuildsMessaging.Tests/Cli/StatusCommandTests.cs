@@ -3,8 +3,7 @@ using PrebuildsMessaging.Tests.Infrastructure;
 
 namespace PrebuildsMessaging.Tests.Cli;
 
-[Collection(PostgresCollection.Name)]
-public sealed class StatusCommandTests(PostgresServer server)
+public sealed class StatusCommandTests(PostgresServer server) : IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task Status_exits_1_with_the_missing_pieces_and_0_once_converged()

@@ -4,8 +4,7 @@ using PrebuildsMessaging.Tests.Infrastructure;
 
 namespace PrebuildsMessaging.Tests.Database;
 
-[Collection(PostgresCollection.Name)]
-public sealed class MigratorTests(PostgresServer server)
+public sealed class MigratorTests(PostgresServer server) : IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task By_default_only_the_service_schema_is_applied_and_a_second_run_changes_nothing()

@@ -94,6 +94,20 @@ public sealed class CoderSeed(NpgsqlDataSource dataSource)
     public Task GroupMemberAsync(Guid groupId, Guid userId) => ExecuteAsync(
         "INSERT INTO group_members (user_id, group_id) VALUES (@userId, @groupId)", new { userId, groupId });
 
+    /// <summary>
+    /// Makes the database refuse a prebuilds group for these organizations (a test-only trigger that raises a
+    /// check violation): an error that belongs to one organization and is not transient.
+    /// </summary>
+    public Task RefuseGroupsAsync(params Guid[] organizationIds) => ExecuteAsync("""
+        CREATE FUNCTION test_refuse_group() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.organization_id = ANY (TG_ARGV::uuid[]) THEN
+                RAISE EXCEPTION 'test: organization % refuses its group', NEW.organization_id USING ERRCODE = 'check_violation';
+            END IF;
+            RETURN NEW;
+        END $$;
+        """ + $"CREATE TRIGGER test_refuse_group BEFORE INSERT ON groups FOR EACH ROW EXECUTE FUNCTION test_refuse_group({string.Join(", ", organizationIds.Select(id => $"'{id}'"))});", new { });
+
     public Task DeleteOrganizationAsync(Guid organizationId) =>
         ExecuteAsync("DELETE FROM organizations WHERE id = @organizationId", new { organizationId });
 

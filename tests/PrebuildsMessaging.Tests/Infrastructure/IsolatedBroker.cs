@@ -3,23 +3,31 @@ using PrebuildsMessaging.Operations;
 
 namespace PrebuildsMessaging.Tests.Infrastructure;
 
-/// <summary>A fresh RabbitMQ virtual host for one test, so its _error queues hold only its own messages.</summary>
+/// <summary>
+/// A fresh RabbitMQ virtual host for one test, so that its queues hold only its own messages and tests run in
+/// parallel on one broker. The management API is at PREBUILDS_TEST_RABBITMQ_MANAGEMENT (test.sh sets it), or
+/// port 15672 of the AMQP host.
+/// </summary>
 public sealed class IsolatedBroker : IAsyncDisposable
 {
-    private readonly RabbitMqManagement admin;
+    public const string ManagementEnvironmentVariable = "PREBUILDS_TEST_RABBITMQ_MANAGEMENT";
 
-    private IsolatedBroker(RabbitMqManagement admin, string virtualHost, string amqpUri)
+    private readonly RabbitMqManagementClient admin;
+
+    private IsolatedBroker(RabbitMqManagementClient admin, string virtualHost, string amqpUri, Uri managementUrl)
     {
         this.admin = admin;
         VirtualHost = virtualHost;
         AmqpUri = amqpUri;
-        var connection = RabbitMqConnection.Parse(amqpUri);
-        Management = new RabbitMqManagementClient(connection, new Uri(System.Environment.GetEnvironmentVariable(RabbitMqManagement.EnvironmentVariable)
-            ?? $"http://{connection.Host}:15672/"));
+        ManagementUrl = managementUrl;
+        Management = new RabbitMqManagementClient(RabbitMqConnection.Parse(amqpUri), managementUrl);
     }
 
     public string VirtualHost { get; }
     public string AmqpUri { get; }
+    public Uri ManagementUrl { get; }
+
+    /// <summary>The management API on this virtual host.</summary>
     public RabbitMqManagementClient Management { get; }
 
     /// <summary>Environment for a CLI run against this virtual host and a test database.</summary>
@@ -27,18 +35,21 @@ public sealed class IsolatedBroker : IAsyncDisposable
     {
         ["ConnectionStrings:Postgres"] = db.ConnectionString,
         ["ConnectionStrings:RabbitMq"] = AmqpUri,
-        ["RabbitMq:ManagementUrl"] = System.Environment.GetEnvironmentVariable(RabbitMqManagement.EnvironmentVariable),
+        [ManagementEndpoint.SettingName] = ManagementUrl.ToString(),
     };
 
     public static async Task<IsolatedBroker> CreateAsync(RabbitMqBroker broker)
     {
-        var admin = new RabbitMqManagement(await broker.GetAmqpUriAsync());
-        var vhost = $"prebuilds-{Guid.NewGuid():N}";
-        return new IsolatedBroker(admin, vhost, await admin.CreateVirtualHostAsync(vhost));
+        var root = new Uri(await broker.GetAmqpUriAsync());
+        var managementUrl = new Uri(Environment.GetEnvironmentVariable(ManagementEnvironmentVariable) ?? $"http://{root.Host}:15672/");
+        var admin = new RabbitMqManagementClient(RabbitMqConnection.Parse(root.ToString()), managementUrl);
+        var virtualHost = $"prebuilds-{Guid.NewGuid():N}";
+        await admin.CreateVirtualHostAsync(virtualHost, CancellationToken.None);
+        return new IsolatedBroker(admin, virtualHost, new UriBuilder(root) { Path = "/" + virtualHost }.Uri.ToString(), managementUrl);
     }
 
     /// <summary>A queue's properties (type, durable, arguments, ...) from the management API.</summary>
-    public Task<System.Text.Json.JsonElement> QueueAsync(string queue) => admin.QueueAsync(VirtualHost, queue);
+    public Task<System.Text.Json.JsonElement> QueueAsync(string queue) => Management.QueueAsync(queue, CancellationToken.None);
 
     /// <summary>Waits until a queue holds at least this many messages (read live, not from the management statistics).</summary>
     public async Task<IReadOnlyList<ErrorQueueMessage>> WaitForMessagesAsync(string queue, int count, TimeSpan? timeout = null)
@@ -63,7 +74,7 @@ public sealed class IsolatedBroker : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Management.Dispose();
-        await admin.DeleteVirtualHostAsync(VirtualHost);
+        await admin.DeleteVirtualHostAsync(VirtualHost, CancellationToken.None);
         admin.Dispose();
     }
 }

@@ -8,27 +8,83 @@ namespace PrebuildsMessaging.Tests.Infrastructure;
 /// <summary>
 /// One real PostgreSQL server for the whole test run: the one named by PREBUILDS_TEST_POSTGRES (test.sh
 /// starts one natively), or else a Testcontainers container. A template database gets Coder's
-/// development schema and our migrations once; every test then gets its own copy of it.
-/// Tests of one xunit collection run one at a time, so database creation never races.
+/// development schema and our migrations once; every test then gets its own copy of it, so test classes
+/// run in parallel. A class fixture: every class shares the one server of the test process, which is
+/// cleaned up when the process exits.
 /// </summary>
 public sealed class PostgresServer : IAsyncLifetime
 {
     public const string EnvironmentVariable = "PREBUILDS_TEST_POSTGRES";
 
-    private PostgreSqlContainer? container;
-    private string templateName = "";
+    private static readonly Lazy<Task<Server>> Shared = new(Server.StartAsync);
 
-    public string AdminConnectionString { get; private set; } = "";
+    private Server server = null!;
 
-    public async Task InitializeAsync()
+    public string AdminConnectionString => server.AdminConnectionString;
+
+    public async Task InitializeAsync() => server = await Shared.Value;
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    public string ConnectionStringFor(string database) => server.ConnectionStringFor(database);
+
+    /// <summary>A fresh database with Coder's tables, the prebuilds user and our migrations.</summary>
+    public async Task<TestDatabase> CreateDatabaseAsync(bool fromTemplate = true)
     {
-        var fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+        var name = $"prebuilds_test_{Guid.NewGuid():N}";
+        await server.ExecuteAdminAsync(fromTemplate ? $"CREATE DATABASE {name} TEMPLATE {server.TemplateName}" : $"CREATE DATABASE {name}");
+
+        return new TestDatabase(this, name, ConnectionStringFor(name));
+    }
+
+    /// <summary>An outage of one database: new connections are refused and open ones are ended; or its end.</summary>
+    public async Task SetDatabaseAvailableAsync(string name, bool available)
+    {
+        await server.ExecuteAdminAsync($"ALTER DATABASE {name} ALLOW_CONNECTIONS {(available ? "true" : "false")}");
+        if (!available)
         {
-            AdminConnectionString = fromEnvironment;
+            await server.ExecuteAdminAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()");
         }
-        else
+    }
+
+    public Task DropDatabaseAsync(string name) => server.DropDatabaseAsync(name);
+
+    /// <summary>Runs one statement as the administrator, on the administrator's database.</summary>
+    public Task ExecuteAdminAsync(string sql) => server.ExecuteAdminAsync(sql);
+
+    private sealed class Server
+    {
+        private PostgreSqlContainer? container;
+
+        public string AdminConnectionString { get; private set; } = "";
+        public string TemplateName { get; } = $"prebuilds_template_{Guid.NewGuid():N}";
+
+        public static async Task<Server> StartAsync()
         {
+            var server = new Server();
+            await server.StartContainerUnlessGivenAsync();
+            await server.ExecuteAdminAsync($"CREATE DATABASE {server.TemplateName}");
+            await using (var dataSource = NpgsqlDataSource.Create(server.ConnectionStringFor(server.TemplateName)))
+            {
+                var migrator = new DatabaseMigrator(dataSource, [new PrebuildsMessaging.Scheduling.QuartzSchema()], NullLogger<DatabaseMigrator>.Instance);
+                await migrator.MigrateAsync(new MigrationRequest(WithDevSchema: true), CancellationToken.None);
+            }
+
+            // CREATE DATABASE ... TEMPLATE needs the template to have no open connections.
+            NpgsqlConnection.ClearAllPools();
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => server.StopAsync().GetAwaiter().GetResult();
+            return server;
+        }
+
+        private async Task StartContainerUnlessGivenAsync()
+        {
+            var fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
+            if (!string.IsNullOrWhiteSpace(fromEnvironment))
+            {
+                AdminConnectionString = fromEnvironment;
+                return;
+            }
+
             try
             {
                 container = new PostgreSqlBuilder("postgres:15").Build();
@@ -43,69 +99,26 @@ public sealed class PostgresServer : IAsyncLifetime
             }
         }
 
-        templateName = $"prebuilds_template_{Guid.NewGuid():N}";
-        await ExecuteAdminAsync($"CREATE DATABASE {templateName}");
-        var templateConnectionString = ConnectionStringFor(templateName);
-        await using (var dataSource = NpgsqlDataSource.Create(templateConnectionString))
+        public string ConnectionStringFor(string database) =>
+            new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = database, Pooling = true }.ConnectionString;
+
+        public Task DropDatabaseAsync(string name) => ExecuteAdminAsync($"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+
+        public async Task ExecuteAdminAsync(string sql)
         {
-            var migrator = new DatabaseMigrator(dataSource, [new PrebuildsMessaging.Scheduling.QuartzSchema()], NullLogger<DatabaseMigrator>.Instance);
-            await migrator.MigrateAsync(new MigrationRequest(WithDevSchema: true), CancellationToken.None);
+            await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(AdminConnectionString) { Pooling = false }.ConnectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync();
         }
 
-        // CREATE DATABASE ... TEMPLATE needs the template to have no open connections.
-        NpgsqlConnection.ClearAllPools();
-    }
-
-    public string ConnectionStringFor(string database) =>
-        new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = database, Pooling = true }.ConnectionString;
-
-    /// <summary>A fresh database with Coder's tables, the prebuilds user and our migrations.</summary>
-    public async Task<TestDatabase> CreateDatabaseAsync(bool fromTemplate = true)
-    {
-        var name = $"prebuilds_test_{Guid.NewGuid():N}";
-        await ExecuteAdminAsync(fromTemplate ? $"CREATE DATABASE {name} TEMPLATE {templateName}" : $"CREATE DATABASE {name}");
-
-        return new TestDatabase(this, name, ConnectionStringFor(name));
-    }
-
-    /// <summary>An outage of one database: new connections are refused and open ones are ended; or its end.</summary>
-    public async Task SetDatabaseAvailableAsync(string name, bool available)
-    {
-        await ExecuteAdminAsync($"ALTER DATABASE {name} ALLOW_CONNECTIONS {(available ? "true" : "false")}");
-        if (!available)
+        private async Task StopAsync()
         {
-            await ExecuteAdminAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()");
+            await DropDatabaseAsync(TemplateName);
+            if (container is not null)
+            {
+                await container.DisposeAsync();
+            }
         }
     }
-
-    public async Task DropDatabaseAsync(string name) => await ExecuteAdminAsync($"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-
-    private async Task ExecuteAdminAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(AdminConnectionString) { Pooling = false }.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (!string.IsNullOrEmpty(templateName))
-        {
-            NpgsqlConnection.ClearAllPools();
-            await DropDatabaseAsync(templateName);
-        }
-
-        if (container is not null)
-        {
-            await container.DisposeAsync();
-        }
-
-    }
-}
-
-[CollectionDefinition(Name)]
-public sealed class PostgresCollection : ICollectionFixture<PostgresServer>, ICollectionFixture<RabbitMqBroker>
-{
-    public const string Name = "postgres";
 }

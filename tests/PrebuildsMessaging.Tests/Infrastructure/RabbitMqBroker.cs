@@ -5,33 +5,36 @@ namespace PrebuildsMessaging.Tests.Infrastructure;
 /// <summary>
 /// A real RabbitMQ for the integration tests: the one named by PREBUILDS_TEST_RABBITMQ (test.sh starts one
 /// natively), or else a Testcontainers container. Started on first use, so tests that need no broker never wait.
+/// A class fixture: every class shares the one broker of the test process. Tests take a virtual host of
+/// their own from it (<see cref="IsolatedBroker"/>), so classes run in parallel.
 /// </summary>
 public sealed class RabbitMqBroker : IAsyncLifetime
 {
     public const string EnvironmentVariable = "PREBUILDS_TEST_RABBITMQ";
 
-    private RabbitMqContainer? container;
-    private string? uri;
+    private static readonly Lazy<Task<string>> SharedUri = new(StartAsync);
 
-    public async Task<string> GetAmqpUriAsync()
+    /// <summary>The broker's amqp:// URI, on its default virtual host.</summary>
+    public Task<string> GetAmqpUriAsync() => SharedUri.Value;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private static async Task<string> StartAsync()
     {
-        // Tests of one collection run one at a time: no two callers start the broker at once.
-        if (uri is not null)
-        {
-            return uri;
-        }
-
         var fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(fromEnvironment))
         {
-            return uri = fromEnvironment;
+            return fromEnvironment;
         }
 
         try
         {
-            container = new RabbitMqBuilder("rabbitmq:3-management").Build();
+            var container = new RabbitMqBuilder("rabbitmq:3-management").Build();
             await container.StartAsync();
-            return uri = container.GetConnectionString();
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => container.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            return container.GetConnectionString();
         }
         catch (Exception ex)
         {
@@ -39,16 +42,5 @@ public sealed class RabbitMqBroker : IAsyncLifetime
                 $"No RabbitMQ for the tests: set {EnvironmentVariable} to an amqp:// URI, run ./test.sh (which starts one), " +
                 "or provide a Docker engine that can run rabbitmq:3-management.", ex);
         }
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        if (container is not null)
-        {
-            await container.DisposeAsync();
-        }
-
     }
 }

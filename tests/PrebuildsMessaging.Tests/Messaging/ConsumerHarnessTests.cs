@@ -9,8 +9,7 @@ using PrebuildsMessaging.Tests.Infrastructure;
 namespace PrebuildsMessaging.Tests.Messaging;
 
 /// <summary>The consumers on MassTransit's in-memory harness, against a real PostgreSQL.</summary>
-[Collection(PostgresCollection.Name)]
-public sealed class ConsumerHarnessTests(PostgresServer server)
+public sealed class ConsumerHarnessTests(PostgresServer server) : IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task A_template_change_requests_a_reconciliation_of_its_organization()

@@ -3,8 +3,7 @@ using PrebuildsMessaging.Tests.Infrastructure;
 namespace PrebuildsMessaging.Tests.Messaging;
 
 /// <summary>PostgreSQL goes down under load: the worker stops consuming instead of spinning, says so once, and resumes by itself.</summary>
-[Collection(PostgresCollection.Name)]
-public sealed class DatabaseOutageTests(PostgresServer server, RabbitMqBroker broker)
+public sealed class DatabaseOutageTests(PostgresServer server, RabbitMqBroker broker) : IClassFixture<PostgresServer>, IClassFixture<RabbitMqBroker>
 {
     private const string EnsureQueue = "prebuilds-ensure-org-setup";
 

@@ -5,15 +5,15 @@ using PrebuildsMessaging.Tests.Infrastructure;
 
 namespace PrebuildsMessaging.Tests.Messaging;
 
-[Collection(PostgresCollection.Name)]
-public sealed partial class HealthAndMetricsTests(PostgresServer server, RabbitMqBroker broker)
+public sealed partial class HealthAndMetricsTests(PostgresServer server, RabbitMqBroker broker) : IClassFixture<PostgresServer>, IClassFixture<RabbitMqBroker>
 {
     [Fact]
     public async Task Readyz_goes_unready_when_the_database_stops_and_ready_again_when_it_is_back()
     {
         await using var db = await server.CreateDatabaseAsync();
         var url = FreeLoopbackUrl();
-        await using var worker = await WorkerHost.StartAsync(db, await broker.GetAmqpUriAsync(), new Dictionary<string, string?>
+        await using var isolated = await IsolatedBroker.CreateAsync(broker);
+        await using var worker = await WorkerHost.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?>
         {
             ["Health:Enabled"] = "true",
             ["Health:Urls"] = url,
@@ -46,7 +46,8 @@ public sealed partial class HealthAndMetricsTests(PostgresServer server, RabbitM
         await using var db = await server.CreateDatabaseAsync();
         var org = await db.Seed.OrganizationWithPrebuildsAsync();
         var url = FreeLoopbackUrl();
-        var amqp = await broker.GetAmqpUriAsync();
+        await using var isolated = await IsolatedBroker.CreateAsync(broker);
+        var amqp = isolated.AmqpUri;
         // A worker process of its own: MassTransit's instrumentation is process-wide.
         await using var worker = await WorkerProcess.StartAsync(db, amqp, new Dictionary<string, string?>
         {

@@ -7,9 +7,19 @@ using PrebuildsMessaging.Tests.Infrastructure;
 namespace PrebuildsMessaging.Tests.Messaging;
 
 /// <summary>Bad input lands in an _error or _skipped queue with a reason a person can read; nothing else stalls.</summary>
-[Collection(PostgresCollection.Name)]
-public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker broker)
+public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker broker) : IClassFixture<PostgresServer>, IClassFixture<RabbitMqBroker>
 {
+    private const int RetryLimit = 3;
+
+    /// <summary>Commands sent together arrive in one batch; retries are quick.</summary>
+    private static readonly Dictionary<string, string?> OneBatchQuickRetries = new()
+    {
+        ["Bus:EnsureBatchTimeLimit"] = "00:00:01",
+        ["Bus:RetryLimit"] = RetryLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Bus:RetryMinInterval"] = "00:00:00.010",
+        ["Bus:RetryMaxInterval"] = "00:00:00.050",
+    };
+
     public static TheoryData<string, string, string, string, string> Cases() => new()
     {
         // name, content type, body, queue it lands in, text the fault reason contains
@@ -65,22 +75,47 @@ public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker bro
         var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(5);
 
         await using var isolated = await IsolatedBroker.CreateAsync(broker);
-        await using var worker = await WorkerHost.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?>
-        {
-            ["Bus:EnsureBatchTimeLimit"] = "00:00:01", // so that all six arrive within one batch's window
-        });
+        await using var worker = await WorkerHost.StartAsync(db, isolated.AmqpUri, OneBatchQuickRetries);
+        using var metrics = new MetricRecorder(worker.Services);
 
         await TestPublisher.EnsureCommandsAsync(isolated.AmqpUri, [.. orgs[..2], Guid.Empty, .. orgs[2..]], db.PrebuildsUserId);
 
         var message = Assert.Single(await isolated.WaitForMessagesAsync(QueueNames.EnsureOrgSetup + "_error", 1));
         Assert.Contains("EnsureOrgPrebuildSetup has no organizationId", message.ExceptionMessage, StringComparison.Ordinal);
-        Assert.Equal(0, message.RetryCount);
+        // Never retried: once inside its batch (if it had company), once alone. A batch's retries leave no
+        // MT-Fault-RetryCount on its messages, so the attempts are counted instead.
+        Assert.InRange(metrics.Sum("prebuilds.ensures", "outcome", "failed"), 1, 2);
         foreach (var org in orgs)
         {
             await Eventually.TrueAsync(async () => await db.Seed.GroupMemberCountAsync(org, db.PrebuildsUserId) == 1, $"organization {org} converges");
         }
 
         Assert.Single(await isolated.Management.PeekAsync(QueueNames.EnsureOrgSetup + "_error", 10, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_setup_command_whose_organization_the_database_refuses_is_retried_and_dead_lettered_alone()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(5);
+        await db.Seed.RefuseGroupsAsync(orgs[2]);
+
+        await using var isolated = await IsolatedBroker.CreateAsync(broker);
+        await using var worker = await WorkerHost.StartAsync(db, isolated.AmqpUri, OneBatchQuickRetries);
+        using var metrics = new MetricRecorder(worker.Services);
+
+        await TestPublisher.EnsureCommandsAsync(isolated.AmqpUri, orgs, db.PrebuildsUserId);
+
+        var message = Assert.Single(await isolated.WaitForMessagesAsync(QueueNames.EnsureOrgSetup + "_error", 1));
+        Assert.Contains($"organization {orgs[2]} refuses its group", message.ExceptionMessage, StringComparison.Ordinal);
+        foreach (var org in orgs.Where(o => o != orgs[2]))
+        {
+            await Eventually.TrueAsync(async () => await db.Seed.GroupMemberCountAsync(org, db.PrebuildsUserId) == 1, $"organization {org} converges");
+        }
+
+        Assert.Single(await isolated.Management.PeekAsync(QueueNames.EnsureOrgSetup + "_error", 10, CancellationToken.None));
+        // Alone, it was tried once and retried RetryLimit times (and failed once more inside its first batch, if it had company).
+        Assert.InRange(metrics.Sum("prebuilds.ensures", "outcome", "failed"), 1 + RetryLimit, 2 + RetryLimit);
     }
 
     [Fact]

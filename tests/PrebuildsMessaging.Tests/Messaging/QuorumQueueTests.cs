@@ -7,8 +7,7 @@ namespace PrebuildsMessaging.Tests.Messaging;
 /// Bus:QuorumQueues on a real RabbitMQ: every way into the flow converges, and a virtual host whose queues
 /// were declared with the other type stops the worker at start with a message that says what to do.
 /// </summary>
-[Collection(PostgresCollection.Name)]
-public sealed class QuorumQueueTests(PostgresServer server, RabbitMqBroker broker)
+public sealed class QuorumQueueTests(PostgresServer server, RabbitMqBroker broker) : IClassFixture<PostgresServer>, IClassFixture<RabbitMqBroker>
 {
     private static readonly Dictionary<string, string?> Quorum = new() { ["Bus:QuorumQueues"] = "true" };
 

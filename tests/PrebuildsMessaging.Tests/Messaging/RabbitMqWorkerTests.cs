@@ -7,18 +7,17 @@ using PrebuildsMessaging.Tests.Infrastructure;
 namespace PrebuildsMessaging.Tests.Messaging;
 
 /// <summary>The whole worker on a real RabbitMQ and a real PostgreSQL.</summary>
-[Collection(PostgresCollection.Name)]
-public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker broker)
+public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker broker) : IClassFixture<PostgresServer>, IClassFixture<RabbitMqBroker>
 {
     private const string StatusQueryMarker = StatementCounter.StatusQueryMarker;
-    private const string QuartzTables = "prebuilds_messaging.qrtz_";
 
     [Fact]
     public async Task A_presets_change_sets_up_its_organization_end_to_end()
     {
         await using var db = await server.CreateDatabaseAsync();
         var org = await db.Seed.OrganizationWithPrebuildsAsync();
-        await using var worker = await WorkerHost.StartAsync(db, await broker.GetAmqpUriAsync());
+        await using var isolated = await IsolatedBroker.CreateAsync(broker);
+        await using var worker = await WorkerHost.StartAsync(db, isolated.AmqpUri);
 
         await worker.Services.GetRequiredService<IBus>().Publish(new PresetsChanged
         {
@@ -33,117 +32,14 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
     {
         await using var db = await server.CreateDatabaseAsync();
         var org = await db.Seed.OrganizationWithPrebuildsAsync();
-        var amqp = await broker.GetAmqpUriAsync();
+        await using var isolated = await IsolatedBroker.CreateAsync(broker);
+        var amqp = isolated.AmqpUri;
         await using var worker = await WorkerHost.StartAsync(db, amqp);
 
         // What a producer that is not MassTransit sends: camelCase JSON, no envelope.
         await TestPublisher.PresetsChangedAsync(amqp, [org]);
 
         await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), "the organization converges from a plain JSON event");
-    }
-
-    [Fact]
-    public async Task The_schedule_alone_converges_a_seeded_database()
-    {
-        await using var db = await server.CreateDatabaseAsync();
-        var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(3);
-
-        await using var worker = await WorkerHost.StartAsync(db, await broker.GetAmqpUriAsync(), new Dictionary<string, string?>
-        {
-            ["Schedule:Interval"] = "00:00:01",
-        });
-
-        foreach (var org in orgs)
-        {
-            await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), $"organization {org} converges from the schedule");
-        }
-    }
-
-    [Theory]
-    [InlineData("Postgres", 1)] // the clustered store: one firing per interval between the two replicas
-    [InlineData("InMemory", 2)] // the in-memory store: each replica fires every interval on its own
-    public async Task Two_replicas_fire_once_per_interval_between_them_on_the_clustered_store_and_each_on_the_in_memory_store(string store, int firingsPerInterval)
-    {
-        await using var db = await server.CreateDatabaseAsync();
-        var amqp = await broker.GetAmqpUriAsync();
-        // One request per batch, so every firing is one status query, logged by the process that ran it.
-        var settings = new Dictionary<string, string?>
-        {
-            ["Schedule:Interval"] = "00:00:01",
-            ["Schedule:Store"] = store,
-            ["Bus:ReconcileBatchMessageLimit"] = "1",
-            ["Bus:ReconcileBatchTimeLimit"] = "00:00:00.010",
-        };
-        // Two replicas are two processes, as in production (Quartz registers schedulers per process).
-        await using var first = await WorkerProcess.StartAsync(db, amqp, settings);
-        await using var second = await WorkerProcess.StartAsync(db, amqp, settings);
-        int Reconciliations() => ReconciliationLines(first.Output) + ReconciliationLines(second.Output);
-        await Eventually.TrueAsync(() => Task.FromResult(Reconciliations() >= 2), "both schedulers are running");
-
-        // Time the next six firings: about 6 s at one per interval, about 3 s at two per interval.
-        const int firings = 6;
-        var before = Reconciliations();
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        await Eventually.TrueAsync(() => Task.FromResult(Reconciliations() >= before + firings), $"{firings} more firings");
-        var perInterval = firings / clock.Elapsed.TotalSeconds;
-
-        Assert.True(Math.Abs(perInterval - firingsPerInterval) < 0.5,
-            $"{perInterval:F2} firings per one-second interval on the {store} store, expected about {firingsPerInterval}");
-    }
-
-    [Fact]
-    public async Task A_changed_interval_reaches_the_stored_trigger_and_an_unchanged_one_leaves_it_alone()
-    {
-        await using var db = await server.CreateDatabaseAsync();
-        var amqp = await broker.GetAmqpUriAsync();
-        const string storedInterval = "SELECT repeat_interval FROM prebuilds_messaging.qrtz_simple_triggers";
-        const string nextFire = "SELECT next_fire_time FROM prebuilds_messaging.qrtz_triggers";
-
-        await using (await WorkerHost.StartAsync(db, amqp, new Dictionary<string, string?> { ["Schedule:Interval"] = "01:00:00" }))
-        {
-        }
-
-        Assert.Equal(3_600_000, await db.ScalarAsync<long>(storedInterval));
-        var firstNextFire = await db.ScalarAsync<long>(nextFire);
-
-        await using (await WorkerHost.StartAsync(db, amqp, new Dictionary<string, string?> { ["Schedule:Interval"] = "01:00:00" }))
-        {
-        }
-
-        Assert.Equal(firstNextFire, await db.ScalarAsync<long>(nextFire)); // a replica starting with the same schedule replaces nothing
-
-        await using (await WorkerHost.StartAsync(db, amqp, new Dictionary<string, string?> { ["Schedule:Interval"] = "00:10:00" }))
-        {
-        }
-
-        Assert.Equal(600_000, await db.ScalarAsync<long>(storedInterval));
-    }
-
-    [Fact]
-    public async Task A_converged_database_costs_only_status_queries_per_scheduled_tick()
-    {
-        await using var db = await server.CreateDatabaseAsync();
-        for (var i = 0; i < 3; i++)
-        {
-            var org = await db.Seed.OrganizationWithPrebuildsAsync();
-            await db.Seed.MembershipAsync(org, db.PrebuildsUserId);
-            await db.Seed.GroupMemberAsync(await db.Seed.GroupAsync(org), db.PrebuildsUserId);
-        }
-
-        using var counter = new StatementCounter(db.Name);
-        await using var worker = await WorkerHost.StartAsync(db, await broker.GetAmqpUriAsync(), new Dictionary<string, string?>
-        {
-            ["Schedule:Interval"] = "00:00:01",
-        });
-
-        await Eventually.TrueAsync(() => Task.FromResult(counter.Statements.Count(s => s.Contains(StatusQueryMarker, StringComparison.Ordinal)) >= 3),
-            "three scheduled ticks");
-
-        // Quartz's clustered store keeps its own bookkeeping in prebuilds_messaging.qrtz_*; everything the
-        // reconciliation itself ran is the status query, and no command wrote anything.
-        var reconciliation = counter.Statements.Where(s => !s.Contains(QuartzTables, StringComparison.Ordinal)).ToList();
-        Assert.NotEmpty(reconciliation);
-        Assert.All(reconciliation, s => Assert.Contains(StatusQueryMarker, s, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -200,7 +96,9 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
         // Enough that one command at a time cannot finish them all between the first write and Ctrl-C.
         var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(2000);
 
-        var amqp = await broker.GetAmqpUriAsync();
+        await using var isolated = await IsolatedBroker.CreateAsync(broker);
+
+        var amqp = isolated.AmqpUri;
         var first = await WorkerProcess.StartAsync(db, amqp, new Dictionary<string, string?>
         {
             ["Bus:EnsureConcurrency"] = "1",
@@ -227,6 +125,4 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
         Assert.Equal(orgs.Count, await db.ScalarAsync<long>("SELECT count(*) FROM groups"));
     }
 
-    private static int ReconciliationLines(string output) =>
-        output.Split('\n').Count(line => line.Contains("organizations checked", StringComparison.Ordinal));
 }

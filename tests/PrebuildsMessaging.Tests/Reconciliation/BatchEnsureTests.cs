@@ -4,8 +4,7 @@ using PrebuildsMessaging.Tests.Infrastructure;
 namespace PrebuildsMessaging.Tests.Reconciliation;
 
 /// <summary>The set-wise ensure on a real PostgreSQL: duplicates, deletions and races inside and between batches.</summary>
-[Collection(PostgresCollection.Name)]
-public sealed class BatchEnsureTests(PostgresServer server)
+public sealed class BatchEnsureTests(PostgresServer server) : IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task A_batch_writes_every_missing_row_in_three_statements_and_reports_each_organization()
@@ -77,6 +76,40 @@ public sealed class BatchEnsureTests(PostgresServer server)
         Assert.True(recreated.GroupCreated);
         Assert.NotEqual(doomed, recreated.GroupId);
         await AssertConvergedOnceAsync(db, orgs);
+    }
+
+    [Fact]
+    public async Task An_organization_whose_own_row_is_refused_fails_alone_and_the_others_are_ensured()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(4);
+        await db.Seed.RefuseGroupsAsync(orgs[1]);
+        var services = db.Services();
+        var plan = await db.Planner(services).PlanAsync(ReconciliationScope.All, CancellationToken.None);
+
+        var result = await db.BatchEnsurer(services).EnsureAsync(plan.Incomplete, CancellationToken.None);
+
+        Assert.False(result.SetWise); // the group statement was refused: one at a time instead, to find out for whom
+        var failure = Assert.Single(result.Failures);
+        Assert.Equal(orgs[1], failure.OrganizationId);
+        Assert.Contains("refuses its group", failure.Error.Message, StringComparison.Ordinal);
+        Assert.Equal(orgs.Where(o => o != orgs[1]).Order(), result.Outcomes.Select(o => o.OrganizationId).Order());
+        await AssertConvergedOnceAsync(db, orgs.Where(o => o != orgs[1]));
+    }
+
+    [Fact]
+    public async Task An_error_that_every_organization_meets_is_thrown_as_the_batch_error()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(3);
+        await db.Seed.RefuseGroupsAsync([.. orgs]);
+        var services = db.Services();
+        var plan = await db.Planner(services).PlanAsync(ReconciliationScope.All, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => db.BatchEnsurer(services).EnsureAsync(plan.Incomplete, CancellationToken.None));
+
+        Assert.Equal(Npgsql.PostgresErrorCodes.CheckViolation, error.SqlState);
+        Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM groups"));
     }
 
     [Fact]

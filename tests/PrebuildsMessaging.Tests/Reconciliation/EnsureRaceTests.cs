@@ -4,8 +4,7 @@ using PrebuildsMessaging.Tests.Infrastructure;
 namespace PrebuildsMessaging.Tests.Reconciliation;
 
 /// <summary>Concurrent writers, stale snapshots and deletions between the status read and the writes.</summary>
-[Collection(PostgresCollection.Name)]
-public sealed class EnsureRaceTests(PostgresServer server)
+public sealed class EnsureRaceTests(PostgresServer server) : IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task Eight_concurrent_ensures_of_one_organization_leave_exactly_one_row_of_each_kind()

@@ -7,8 +7,7 @@ namespace PrebuildsMessaging.Tests.Reconciliation;
 /// Coder's matrix (enterprise/coderd/prebuilds membership tests): {has presets} × {membership} × {group} ×
 /// {group membership}, with an unrelated organization beside it in every case that must stay untouched.
 /// </summary>
-[Collection(PostgresCollection.Name)]
-public sealed class ReconciliationMatrixTests(PostgresServer server)
+public sealed class ReconciliationMatrixTests(PostgresServer server) : IClassFixture<PostgresServer>
 {
     public static TheoryData<bool, bool, bool, bool> Cases()
     {

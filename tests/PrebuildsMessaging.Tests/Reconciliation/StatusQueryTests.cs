@@ -4,8 +4,7 @@ using PrebuildsMessaging.Tests.Infrastructure;
 
 namespace PrebuildsMessaging.Tests.Reconciliation;
 
-[Collection(PostgresCollection.Name)]
-public sealed class StatusQueryTests(PostgresServer server)
+public sealed class StatusQueryTests(PostgresServer server) : IClassFixture<PostgresServer>
 {
     [Fact]
     public async Task Presets_without_desired_instances_count_as_no_prebuilds()

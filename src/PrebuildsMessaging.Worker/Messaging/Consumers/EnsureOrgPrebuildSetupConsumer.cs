@@ -41,7 +41,7 @@ public sealed partial class EnsureOrgPrebuildSetupConsumer(
         if (superseded.Count > 0)
         {
             LogSuperseded(logger, superseded.Count);
-            await context.Publish(ReconcileRequests.For(superseded.Select(c => c.OrganizationId).Distinct().ToList(), ReconcileSources.Replay, timeProvider))
+            await context.Publish(ReconcileRequestedFactory.For(superseded.Select(c => c.OrganizationId).Distinct().ToList(), ReconcileSources.Replay, timeProvider))
                 .ConfigureAwait(false);
             entries.AddRange(superseded.Select(c => EnsureCommands.Report(c, EnsureOutcomes.Superseded)));
         }

@@ -7,5 +7,5 @@ namespace PrebuildsMessaging.Messaging.Consumers;
 public sealed class PresetsChangedConsumer(TimeProvider timeProvider) : IConsumer<PresetsChanged>
 {
     public Task Consume(ConsumeContext<PresetsChanged> context) => context.Publish(
-        ReconcileRequests.For(context.Message.OrganizationId, ReconcileSources.PresetsChanged, timeProvider, nameof(PresetsChanged)));
+        ReconcileRequestedFactory.For(context.Message.OrganizationId, ReconcileSources.PresetsChanged, timeProvider, nameof(PresetsChanged)));
 }

@@ -7,5 +7,5 @@ namespace PrebuildsMessaging.Messaging.Consumers;
 public sealed class TemplateChangedConsumer(TimeProvider timeProvider) : IConsumer<TemplateChanged>
 {
     public Task Consume(ConsumeContext<TemplateChanged> context) => context.Publish(
-        ReconcileRequests.For(context.Message.OrganizationId, ReconcileSources.TemplateChanged, timeProvider, nameof(TemplateChanged)));
+        ReconcileRequestedFactory.For(context.Message.OrganizationId, ReconcileSources.TemplateChanged, timeProvider, nameof(TemplateChanged)));
 }

@@ -1,0 +1,43 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using PrebuildsMessaging.Observability;
+
+namespace PrebuildsMessaging.Tests.Infrastructure;
+
+/// <summary>
+/// Sums the service's counters of one in-process host: only instruments of the <c>PrebuildsMessaging</c> meter
+/// that host's own meter factory created, so hosts of tests running in parallel do not mix.
+/// </summary>
+public sealed class MetricRecorder : IDisposable
+{
+    private readonly MeterListener listener = new();
+    private readonly ConcurrentDictionary<string, long> sums = new();
+
+    public MetricRecorder(IServiceProvider services)
+    {
+        var factory = services.GetRequiredService<IMeterFactory>();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == PrebuildsMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, factory))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            sums.AddOrUpdate(instrument.Name, value, (_, sum) => sum + value);
+            foreach (var tag in tags)
+            {
+                sums.AddOrUpdate($"{instrument.Name}{{{tag.Key}={tag.Value}}}", value, (_, sum) => sum + value);
+            }
+        });
+        listener.Start();
+    }
+
+    /// <summary>The sum of a counter, or of its measurements that carry one tag value.</summary>
+    public long Sum(string instrument, string? tag = null, string? value = null) =>
+        sums.GetValueOrDefault(tag is null ? instrument : $"{instrument}{{{tag}={value}}}");
+
+    public void Dispose() => listener.Dispose();
+}
