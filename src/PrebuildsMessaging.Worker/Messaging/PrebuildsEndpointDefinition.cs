@@ -6,7 +6,7 @@ namespace PrebuildsMessaging.Messaging;
 
 /// <summary>
 /// What every endpoint of the service has, in one place: its queue name, the queue arguments from
-/// <see cref="QueueArguments"/>, the message size limit, exponential retry (never for bad input or a missing
+/// <see cref="QueueArguments"/>, a readable reason for a body that is not its message, the message size limit, exponential retry (never for bad input or a missing
 /// prebuilds user), and MassTransit's in-memory outbox unless the endpoint sends its messages itself.
 /// Each consumer's definition derives from it and adds its own settings (batching, concurrency).
 /// </summary>
@@ -25,6 +25,16 @@ public abstract class PrebuildsEndpointDefinition<TConsumer> : ConsumerDefinitio
 
     protected BusOptions Bus { get; }
 
+    /// <summary>The filter that reads the consumer's message type first (the T of IConsumer&lt;T&gt;, or of Batch&lt;T&gt;).</summary>
+    private static IFilter<ConsumeContext> MessageBody()
+    {
+        var consumed = typeof(TConsumer).GetInterfaces()
+            .First(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IConsumer<>))
+            .GetGenericArguments()[0];
+        var message = consumed.IsGenericType && consumed.GetGenericTypeDefinition() == typeof(Batch<>) ? consumed.GetGenericArguments()[0] : consumed;
+        return (IFilter<ConsumeContext>)Activator.CreateInstance(typeof(MessageBodyFilter<>).MakeGenericType(message))!;
+    }
+
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<TConsumer> consumerConfigurator, IRegistrationContext context)
     {
@@ -37,6 +47,7 @@ public abstract class PrebuildsEndpointDefinition<TConsumer> : ConsumerDefinitio
             }
         }
 
+        endpointConfigurator.AddPrePipeSpecification(new MassTransit.Configuration.FilterPipeSpecification<ConsumeContext>(MessageBody())); // before the message is read by type
         endpointConfigurator.UseConsumeFilter(typeof(MessageSizeFilter<>), context);
         endpointConfigurator.UseMessageRetry(r =>
         {

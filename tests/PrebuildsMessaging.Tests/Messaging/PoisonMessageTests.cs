@@ -24,10 +24,12 @@ public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker bro
     {
         // name, content type, body, queue it lands in, text the fault reason contains
         { "not JSON", "application/json", "this is not json", "prebuilds-presets-changed_error", "JsonReaderException" },
-        { "JSON of the wrong shape", "application/json", "[1, 2, 3]", "prebuilds-presets-changed_error", "JsonException" },
+        { "JSON of the wrong shape", "application/json", "[1, 2, 3]", "prebuilds-presets-changed_error", "The PresetsChanged message body is a JSON array; expected a JSON object" },
         { "missing organizationId", "application/json", "{\"templateId\":\"9c4f3a8e-4a1e-4d3b-9a8e-2b1f0c9d7e6a\"}", "prebuilds-presets-changed_error", "has no organizationId" },
         { "empty organizationId", "application/json", "{\"organizationId\":\"00000000-0000-0000-0000-000000000000\"}", "prebuilds-presets-changed_error", "has no organizationId" },
-        { "organizationId that is not a GUID", "application/json", "{\"organizationId\":\"not-a-guid\"}", "prebuilds-presets-changed_error", "not in a supported Guid format" },
+        { "organizationId that is not a GUID", "application/json", "{\"organizationId\":\"not-a-guid\"}", "prebuilds-presets-changed_error", "PresetsChanged.organizationId is not a GUID: \"not-a-guid\"." },
+        { "a body of null", "application/json", "null", "prebuilds-presets-changed_error", "The PresetsChanged message body is JSON null; expected a JSON object such as {\"organizationId\": \"<GUID>\"}." },
+        { "organizationId as a number", "application/json", "{\"organizationId\":42}", "prebuilds-presets-changed_error", "PresetsChanged.organizationId must be a GUID in a JSON string, like \"9c4f3a8e-4a1e-4d3b-9a8e-2b1f0c9d7e6a\"; it is a JSON number." },
         {
             "unknown message type", "application/vnd.masstransit+json",
             "{\"messageId\":\"5e1f0000-0000-0000-0000-000000000001\",\"messageType\":[\"urn:message:Somebody.Else:SomethingHappened\"],\"message\":{\"organizationId\":\"9c4f3a8e-4a1e-4d3b-9a8e-2b1f0c9d7e6a\"}}",
