@@ -13,7 +13,7 @@ public static class ExitCodes
     public const int ConfigurationError = 2;
 }
 
-/// <summary>Builds the host for one subcommand, validates configuration, and turns a bad setting into a clear message and exit code 2.</summary>
+/// <summary>Builds the host for one subcommand, validates configuration, and turns a bad setting into a clear message and exit code 2, and a failure a person can act on into one line and exit code 1.</summary>
 internal static class CommandRunner
 {
     public static async Task<int> RunAsync(Func<IHost, CancellationToken, Task<int>> action, CancellationToken cancellationToken, Action<HostApplicationBuilder>? configure = null)
@@ -40,6 +40,11 @@ internal static class CommandRunner
             {
                 await ReportConfigurationErrorAsync(failures).ConfigureAwait(false);
                 return ExitCodes.ConfigurationError;
+            }
+            catch (Exception ex) when (CommandFailure.Describe(ex) is { } failure)
+            {
+                await Console.Error.WriteLineAsync($"Failed: {failure}").ConfigureAwait(false);
+                return ExitCodes.Failure;
             }
         }
     }

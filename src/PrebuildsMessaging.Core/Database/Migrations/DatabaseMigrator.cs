@@ -28,7 +28,7 @@ public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, IEnume
         try
         {
             // The journal table lives in our schema, so the schema must exist before DbUp looks at it.
-            await lockConnection.ExecuteAsync(new CommandDefinition($"CREATE SCHEMA IF NOT EXISTS {Schema}", cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await EnsureSchemaAsync(lockConnection, cancellationToken).ConfigureAwait(false);
 
             if (request.WithDevSchema)
             {
@@ -56,10 +56,35 @@ public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, IEnume
         }
     }
 
+    /// <summary>
+    /// Creates the schema only when it is missing: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even
+    /// when the schema exists, and a least-privilege role owns a schema an administrator created, nothing more.
+    /// </summary>
+    private static async Task EnsureSchemaAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var exists = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = @Schema)", new { Schema }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (exists)
+        {
+            return;
+        }
+
+        try
+        {
+            await connection.ExecuteAsync(new CommandDefinition($"CREATE SCHEMA {Schema}", cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            throw new SchemaMissingException(
+                $"The schema {Schema} does not exist and role {connection.UserName} may not create it (it has no CREATE on database {connection.Database}). " +
+                "Have an administrator run sql/roles/least-privilege.sql, which creates the schema owned by the service's role, or grant CREATE on the database.", ex);
+        }
+    }
+
     private void Upgrade(string resourcePrefix)
     {
         var upgrader = DeployChanges.To
-            .PostgresqlDatabase(dataSource.ConnectionString, Schema)
+            .PostgresqlDatabase(dataSource.ConnectionString) // no schema: DbUp would run CREATE SCHEMA IF NOT EXISTS, which needs CREATE on the database
             .WithScriptsEmbeddedInAssembly(typeof(DatabaseMigrator).Assembly, name => name.StartsWith(resourcePrefix, StringComparison.Ordinal))
             .JournalToPostgresqlTable(Schema, JournalTable)
             .WithTransactionPerScript()

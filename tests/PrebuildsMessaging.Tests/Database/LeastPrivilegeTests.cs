@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using Npgsql;
+using PrebuildsMessaging.Tests.Infrastructure;
+
+namespace PrebuildsMessaging.Tests.Database;
+
+/// <summary>
+/// `migrate` and the worker as a role made by sql/roles/least-privilege.sql, which has exactly the grants the
+/// service needs: no CREATE on the database, no access to users, ownership of a schema made for it.
+/// </summary>
+public sealed class LeastPrivilegeTests(PostgresServer server, RabbitMqBroker broker) : IClassFixture<PostgresServer>, IClassFixture<RabbitMqBroker>
+{
+    [Fact]
+    public async Task Migrate_and_the_worker_run_as_the_least_privilege_role_and_converge()
+    {
+        await using var db = await CoderOnlyDatabaseAsync();
+        var role = await LeastPrivilegeRoleAsync(db, runScript: true);
+        var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(3);
+
+        var migrate = await CliRun.ExecuteAsync(new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = role.ConnectionString }, "migrate");
+        Assert.True(migrate.ExitCode == 0, migrate.StandardError + migrate.StandardOutput);
+        var again = await CliRun.ExecuteAsync(new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = role.ConnectionString }, "migrate");
+        Assert.True(again.ExitCode == 0, again.StandardError + again.StandardOutput);
+
+        await using var isolated = await IsolatedBroker.CreateAsync(broker);
+        await using var worker = await WorkerProcess.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = role.ConnectionString,
+            ["Schedule:RunAtStartup"] = "true",
+        });
+        foreach (var org in orgs)
+        {
+            await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), $"organization {org} converges as {role.Name}\n{worker.Output}");
+        }
+
+        // The role really is that small: it may not read users, nor create a schema.
+        Assert.False(await db.ScalarAsync<bool>("SELECT has_table_privilege(@role, 'users', 'SELECT')", new { role = role.Name }));
+        Assert.False(await db.ScalarAsync<bool>("SELECT has_database_privilege(@role, current_database(), 'CREATE')", new { role = role.Name }));
+    }
+
+    [Fact]
+    public async Task Migrate_without_the_schema_says_in_one_line_what_the_administrator_must_do()
+    {
+        await using var db = await CoderOnlyDatabaseAsync();
+        var role = await LeastPrivilegeRoleAsync(db, runScript: false);
+
+        var migrate = await CliRun.ExecuteAsync(new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = role.ConnectionString }, "migrate");
+
+        Assert.Equal(1, migrate.ExitCode);
+        var line = Assert.Single(migrate.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("Failed:", StringComparison.Ordinal));
+        Assert.Contains($"The schema prebuilds_messaging does not exist and role {role.Name} may not create it", line, StringComparison.Ordinal);
+        Assert.Contains("sql/roles/least-privilege.sql", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", migrate.StandardError, StringComparison.Ordinal); // no stack trace
+        Assert.DoesNotContain(role.Password, migrate.StandardError + migrate.StandardOutput, StringComparison.Ordinal);
+    }
+
+    /// <summary>A database with Coder's tables and the prebuilds user, and none of the service's objects.</summary>
+    private async Task<TestDatabase> CoderOnlyDatabaseAsync()
+    {
+        var db = await server.CreateDatabaseAsync();
+        await db.ScalarAsync<int>("DROP SCHEMA prebuilds_messaging CASCADE; SELECT 1");
+        return db;
+    }
+
+    private async Task<(string Name, string Password, string ConnectionString)> LeastPrivilegeRoleAsync(TestDatabase db, bool runScript)
+    {
+        var name = $"prebuilds_lp_{Guid.NewGuid():N}";
+        var password = $"pw-{Guid.NewGuid():N}";
+        if (runScript)
+        {
+            await PsqlAsync(db, "-v", $"role={name}", "-f", Path.Combine(RepositoryRoot(), "sql", "roles", "least-privilege.sql"));
+        }
+        else
+        {
+            await PsqlAsync(db, "-c", $"CREATE ROLE {name} LOGIN");
+        }
+
+        await PsqlAsync(db, "-c", $"ALTER ROLE {name} PASSWORD '{password}'");
+        var connectionString = new NpgsqlConnectionStringBuilder(db.ConnectionString) { Username = name, Password = password }.ConnectionString;
+        return (name, password, connectionString);
+    }
+
+    private static async Task PsqlAsync(TestDatabase db, params string[] args)
+    {
+        var admin = new NpgsqlConnectionStringBuilder(db.ConnectionString);
+        var info = new ProcessStartInfo("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", .. args])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment["PGHOST"] = admin.Host;
+        info.Environment["PGPORT"] = admin.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        info.Environment["PGUSER"] = admin.Username;
+        info.Environment["PGDATABASE"] = admin.Database;
+        if (!string.IsNullOrEmpty(admin.Password))
+        {
+            info.Environment["PGPASSWORD"] = admin.Password;
+        }
+
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"psql {string.Join(' ', args)}: {await stderr}");
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "sql", "roles", "least-privilege.sql")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("sql/roles/least-privilege.sql not found above the test's folder");
+    }
+}
