@@ -6,7 +6,7 @@ namespace PrebuildsMessaging.Cli;
 
 /// <summary>
 /// One line for a failure a person can act on (the database refused or could not be reached, the management API
-/// did not answer), instead of a stack trace. Null for anything else, which is reported as it is. The lines
+/// or the broker refused or could not be reached), instead of a stack trace. Null for anything else, which is reported as it is. The lines
 /// carry PostgreSQL's and the HTTP client's own texts, which hold no password.
 /// </summary>
 internal static class CommandFailure
@@ -31,6 +31,12 @@ internal static class CommandFailure
                     return $"PostgreSQL error {other.SqlState}: {other.MessageText}";
                 case NpgsqlException { InnerException: System.Net.Sockets.SocketException or TimeoutException } unreachable:
                     return $"Cannot reach PostgreSQL ({unreachable.Message}). Check the Host and Port of ConnectionStrings:Postgres, and that the server runs.";
+                case RabbitMQ.Client.Exceptions.AuthenticationFailureException:
+                    return "RabbitMQ refused the login (ACCESS_REFUSED). Check the user and password of ConnectionStrings:RabbitMq.";
+                case RabbitMQ.Client.Exceptions.BrokerUnreachableException when current.InnerException is not RabbitMQ.Client.Exceptions.AuthenticationFailureException:
+                    return "Cannot reach RabbitMQ. Check the host and port of ConnectionStrings:RabbitMq, and that the broker runs.";
+                case HttpRequestException { StatusCode: System.Net.HttpStatusCode.Unauthorized }:
+                    return "RabbitMQ's management API refused the login (401). Check the user and password of ConnectionStrings:RabbitMq; the user needs the management tag.";
                 case HttpRequestException http:
                     return $"RabbitMQ's management API did not answer as expected ({http.Message}). Check RabbitMq:ManagementUrl and that the management plugin runs.";
             }

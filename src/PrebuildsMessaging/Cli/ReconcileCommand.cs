@@ -27,23 +27,35 @@ internal static class ReconcileCommand
         };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async (host, token) =>
         {
-            await host.StartAsync(token).ConfigureAwait(false);
             try
             {
+                // MassTransit keeps trying an unreachable broker; a one-shot command gives up after a while.
+                using (var starting = CancellationTokenSource.CreateLinkedTokenSource(token))
+                {
+                    starting.CancelAfter(BrokerConnectTimeout);
+                    await host.StartAsync(starting.Token).ConfigureAwait(false);
+                }
+
                 return await RunAsync(host.Services.GetRequiredService<IBus>(), host.Services.GetRequiredService<TimeProvider>(),
                     parse.GetValue(orgs) ?? [], parse.GetValue(wait), parse.GetValue(timeout), token).ConfigureAwait(false);
             }
             finally
             {
-                await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                // Also after a failed start: a bus still trying to connect must stop, or the process never ends.
+                using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await host.StopAsync(stopping.Token).ConfigureAwait(false);
             }
         }, ct, builder =>
         {
             builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+            // A broker that cannot be reached is reported in one line (CommandFailure), not by the bus's own stack traces.
+            builder.Logging.AddFilter("MassTransit", LogLevel.Critical).AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
             builder.Services.AddPrebuildsMessaging(builder.Configuration, withConsumers: false);
         }));
         return command;
     }
+
+    private static readonly TimeSpan BrokerConnectTimeout = TimeSpan.FromSeconds(20);
 
     private static async Task<int> RunAsync(IBus bus, TimeProvider time, Guid[] organizationIds, bool wait, TimeSpan timeout, CancellationToken cancellationToken)
     {
