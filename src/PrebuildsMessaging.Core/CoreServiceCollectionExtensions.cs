@@ -15,7 +15,7 @@ public static class CoreServiceCollectionExtensions
 {
     /// <summary>
     /// The transport-agnostic core: options, the PostgreSQL data source, the status reader, the planner, the
-    /// coverage, the ensurers, the migrator and the demo data.
+    /// coverage, the ensurers, the recommended index's state, the migrator and the demo data.
     /// </summary>
     public static IServiceCollection AddPrebuildsCore(this IServiceCollection services, IConfiguration configuration)
     {
@@ -44,6 +44,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<ReconciliationCoverage>();
         services.TryAddSingleton<OrgPrebuildSetupEnsurer>();
         services.TryAddSingleton<OrgPrebuildSetupBatchEnsurer>();
+        services.TryAddSingleton<RecommendedIndex>();
         services.TryAddSingleton<DatabaseMigrator>();
         services.TryAddSingleton<DemoData>();
         return services;

@@ -16,7 +16,7 @@ public static class ObservabilityServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The service's meters (and MassTransit's), health checks, and the optional listener that serves them.</summary>
+    /// <summary>The service's meters (and MassTransit's), health checks, the recommended index's watch, and the optional listener that serves them.</summary>
     public static IServiceCollection AddPrebuildsObservability(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddPrebuildsMetrics();
@@ -26,6 +26,7 @@ public static class ObservabilityServiceCollectionExtensions
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(PrebuildsMetrics.MeterName, "MassTransit")
             .AddPrometheusExporter());
+        services.AddHostedService<RecommendedIndexMonitor>();
         services.AddHostedService<ObservabilityServer>();
         return services;
     }

@@ -18,6 +18,7 @@ public sealed class PrebuildsMetrics
     private readonly Counter<long> uniqueViolations;
     private readonly Counter<long> ensures;
     private readonly Counter<long> coveredRequests;
+    private int recommendedIndexPresent = -1; // unknown until first read
 
     public PrebuildsMetrics(IMeterFactory meterFactory)
     {
@@ -31,6 +32,8 @@ public sealed class PrebuildsMetrics
         inserts = meter.CreateCounter<long>("prebuilds.inserts", "{row}", "Rows inserted, by kind: membership, group, group_membership.");
         uniqueViolations = meter.CreateCounter<long>("prebuilds.unique_violations.tolerated", "{row}", "Inserts that found their row already there.");
         coveredRequests = meter.CreateCounter<long>("prebuilds.requests.covered", "{request}", "Change-driven ReconcileRequested answered by an earlier status read, without a query of their own.");
+        meter.CreateObservableGauge("prebuilds.recommended_index.present", ObserveRecommendedIndex, "{index}",
+            "1 when the recommended index on template_version_presets is present and valid, 0 when not (then scoped reconciliations read every preset).");
         ensures = meter.CreateCounter<long>("prebuilds.ensures", "{command}", "EnsureOrgPrebuildSetup commands handled, by outcome (ensured, organization-gone, superseded, failed).");
     }
 
@@ -55,6 +58,14 @@ public sealed class PrebuildsMetrics
         AddInsert(group, "group");
         AddInsert(groupMembership, "group_membership");
         uniqueViolations.Add(uniqueViolationsTolerated);
+    }
+
+    public void RecommendedIndexPresent(bool present) => Volatile.Write(ref recommendedIndexPresent, present ? 1 : 0);
+
+    private IEnumerable<Measurement<int>> ObserveRecommendedIndex()
+    {
+        var present = Volatile.Read(ref recommendedIndexPresent);
+        return present < 0 ? [] : [new Measurement<int>(present)];
     }
 
     public void EnsureFailed(Exception exception) =>

@@ -2,13 +2,15 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using PrebuildsMessaging.Database;
 using PrebuildsMessaging.Reconciliation;
 
 namespace PrebuildsMessaging.Cli;
 
 /// <summary>
 /// <c>status [--org ID]... [--json]</c>: one status query, one row per organization with prebuild presets,
-/// and a total. Exit code 0 when everything has converged, 1 when something is missing.
+/// and a total; a hint on standard error when the recommended index is missing. Exit code 0 when everything has
+/// converged, 1 when something is missing.
 /// </summary>
 internal static class StatusCommand
 {
@@ -27,7 +29,15 @@ internal static class StatusCommand
             var scope = ids.Length == 0 ? ReconciliationScope.All : ReconciliationScope.For(ids);
             var statuses = await host.Services.GetRequiredService<PrebuildStatusReader>().ReadAsync(scope, token).ConfigureAwait(false);
             var summary = StatusSummary.Of(statuses);
-            Console.Write(parse.GetValue(json) ? AsJson(statuses, summary) : AsTable(statuses, summary));
+            var index = await host.Services.GetRequiredService<RecommendedIndex>().ReadStateAsync(token).ConfigureAwait(false);
+            Console.Write(parse.GetValue(json) ? AsJson(statuses, summary, index) : AsTable(statuses, summary));
+            if (index != RecommendedIndexState.Present)
+            {
+                await Console.Error.WriteLineAsync(
+                    $"hint: the recommended index {RecommendedIndex.Name} is {(index == RecommendedIndexState.Absent ? "missing" : "invalid")}: {RecommendedIndex.CostWithout}. " +
+                    $"Create it, as the owner of template_version_presets, with: {RecommendedIndex.CreateCommand}").ConfigureAwait(false);
+            }
+
             return summary.Converged == summary.Organizations ? ExitCodes.Success : ExitCodes.Failure;
         }, ct));
         return command;
@@ -47,7 +57,7 @@ internal static class StatusCommand
         return string.Join(Environment.NewLine, lines) + Environment.NewLine;
     }
 
-    private static string AsJson(IReadOnlyList<OrganizationPrebuildStatus> statuses, StatusSummary summary) =>
+    private static string AsJson(IReadOnlyList<OrganizationPrebuildStatus> statuses, StatusSummary summary, RecommendedIndexState index) =>
         JsonSerializer.Serialize(new
         {
             organizations = statuses.Select(s => new
@@ -60,6 +70,7 @@ internal static class StatusCommand
                 converged = s.IsConverged,
             }),
             total = new { organizations = summary.Organizations, converged = summary.Converged, missingPieces = summary.MissingPieces },
+            recommendedIndex = index.ToString().ToLowerInvariant(),
         }, JsonOptions) + Environment.NewLine;
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };

@@ -6,13 +6,14 @@ using PrebuildsMessaging.Observability;
 namespace PrebuildsMessaging.Tests.Infrastructure;
 
 /// <summary>
-/// Sums the service's counters of one in-process host: only instruments of the <c>PrebuildsMessaging</c> meter
+/// Sums the service's counters, and reads its gauges, of one in-process host: only instruments of the <c>PrebuildsMessaging</c> meter
 /// that host's own meter factory created, so hosts of tests running in parallel do not mix.
 /// </summary>
 public sealed class MetricRecorder : IDisposable
 {
     private readonly MeterListener listener = new();
     private readonly ConcurrentDictionary<string, long> sums = new();
+    private readonly ConcurrentDictionary<string, int> gauges = new();
 
     public MetricRecorder(IServiceProvider services)
     {
@@ -32,7 +33,16 @@ public sealed class MetricRecorder : IDisposable
                 sums.AddOrUpdate($"{instrument.Name}{{{tag.Key}={tag.Value}}}", value, (_, sum) => sum + value);
             }
         });
+        listener.SetMeasurementEventCallback<int>((instrument, value, _, _) => gauges[instrument.Name] = value);
         listener.Start();
+    }
+
+    /// <summary>A gauge's value now (observed on request), or null when it reports nothing.</summary>
+    public int? Gauge(string instrument)
+    {
+        gauges.TryRemove(instrument, out _);
+        listener.RecordObservableInstruments();
+        return gauges.TryGetValue(instrument, out var value) ? value : null;
     }
 
     /// <summary>The sum of a counter, or of its measurements that carry one tag value.</summary>

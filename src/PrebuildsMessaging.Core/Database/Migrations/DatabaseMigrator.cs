@@ -104,16 +104,15 @@ public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, IEnume
 
     private async Task CreateRecommendedIndexAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var valid = await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(
-            EmbeddedSql.Resource("sql/optional/RecommendedPresetIndexState.sql"), cancellationToken: cancellationToken)).ConfigureAwait(false);
-        if (valid == true)
+        var state = await new RecommendedIndex(dataSource).ReadStateAsync(cancellationToken).ConfigureAwait(false);
+        if (state == RecommendedIndexState.Present)
         {
             LogIndexPresent(logger);
             return;
         }
 
-        if (valid == false)
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        if (state == RecommendedIndexState.Invalid)
         {
             LogIndexInvalid(logger);
             await connection.ExecuteAsync(new CommandDefinition(EmbeddedSql.Resource("sql/optional/DropRecommendedPresetIndex.sql"),
