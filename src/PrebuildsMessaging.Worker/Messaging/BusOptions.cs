@@ -16,6 +16,13 @@ public sealed class BusOptions
     /// <summary>Declare quorum queues (RabbitMQ clusters) instead of classic durable queues.</summary>
     public bool QuorumQueues { get; set; }
 
+    /// <summary>
+    /// With quorum queues: a message delivered this many times without being acknowledged (each delivery killed the
+    /// worker or its connection) is dead-lettered into its _error queue. 0: no limit (queues declared before the limit
+    /// existed keep their arguments).
+    /// </summary>
+    public int QuorumDeliveryLimit { get; set; } = 20;
+
     /// <summary>At most this many ReconcileRequested messages share one status query.</summary>
     public int ReconcileBatchMessageLimit { get; set; } = 1000;
 

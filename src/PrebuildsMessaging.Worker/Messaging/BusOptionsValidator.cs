@@ -26,6 +26,11 @@ internal sealed class BusOptionsValidator(IConfiguration configuration) : IValid
             }
         }
 
+        if (options.QuorumDeliveryLimit is < 0 or > 1_000)
+        {
+            failures.Add($"{BusOptions.SectionName}:QuorumDeliveryLimit must be between 0 (no limit) and 1000.");
+        }
+
         if (options.ReconcileBatchMessageLimit is < 1 or > 10_000)
         {
             failures.Add($"{BusOptions.SectionName}:ReconcileBatchMessageLimit must be between 1 and 10000.");

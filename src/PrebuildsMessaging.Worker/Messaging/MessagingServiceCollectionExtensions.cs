@@ -58,6 +58,9 @@ public static class MessagingServiceCollectionExtensions
                             h.UseSsl(s => s.ServerName = connection.Host);
                         }
                     });
+                    // MassTransit declares _error and _skipped queues with the receive queue's arguments: theirs are the queue type only.
+                    cfg.SendTopology.ConfigureErrorSettings = settings => RemoveReceiveQueueOnlyArguments(settings);
+                    cfg.SendTopology.ConfigureDeadLetterSettings = settings => RemoveReceiveQueueOnlyArguments(settings);
                     // Plain JSON from producers that are not MassTransit (e.g. Coder's Go server), beside the envelope.
                     cfg.UseRawJsonDeserializer(isDefault: false);
                     cfg.UseCircuitBreaker(context);
@@ -71,6 +74,14 @@ public static class MessagingServiceCollectionExtensions
             o.StopTimeout = TimeSpan.FromSeconds(30);
         });
         return services;
+    }
+
+    private static void RemoveReceiveQueueOnlyArguments(IRabbitMqQueueBindingConfigurator settings)
+    {
+        foreach (var argument in QueueArguments.ReceiveQueueOnly)
+        {
+            settings.SetQueueArgument(argument, null);
+        }
     }
 
     /// <summary>

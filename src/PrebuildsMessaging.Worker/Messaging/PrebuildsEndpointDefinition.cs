@@ -14,12 +14,14 @@ public abstract class PrebuildsEndpointDefinition<TConsumer> : ConsumerDefinitio
     where TConsumer : class, IConsumer
 {
     private readonly bool outbox;
+    private readonly string queueName;
 
     protected PrebuildsEndpointDefinition(IOptions<BusOptions> options, string queueName, bool outbox = true)
     {
         ArgumentNullException.ThrowIfNull(options);
         Bus = options.Value;
         EndpointName = queueName;
+        this.queueName = queueName;
         this.outbox = outbox;
     }
 
@@ -41,7 +43,7 @@ public abstract class PrebuildsEndpointDefinition<TConsumer> : ConsumerDefinitio
         ArgumentNullException.ThrowIfNull(endpointConfigurator);
         if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
         {
-            foreach (var (key, value) in QueueArguments.For(Bus))
+            foreach (var (key, value) in QueueArguments.ForReceiveQueue(Bus, queueName))
             {
                 rabbit.SetQueueArgument(key, value);
             }

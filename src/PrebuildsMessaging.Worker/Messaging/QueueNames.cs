@@ -10,8 +10,15 @@ public static class QueueNames
 
     public static IReadOnlyList<string> All { get; } = [TemplateChanged, PresetsChanged, Reconcile, EnsureOrgSetup];
 
+    public const string ErrorSuffix = "_error";
+    public const string SkippedSuffix = "_skipped";
+
     /// <summary>A receive queue with its _error and _skipped companions, in that order.</summary>
-    public static IEnumerable<string> WithCompanions(string queue) => [queue, queue + "_error", queue + "_skipped"];
+    public static IEnumerable<string> WithCompanions(string queue) => [queue, queue + ErrorSuffix, queue + SkippedSuffix];
+
+    /// <summary>True for an _error or _skipped queue.</summary>
+    public static bool IsCompanion(string queue) =>
+        queue is not null && (queue.EndsWith(ErrorSuffix, StringComparison.Ordinal) || queue.EndsWith(SkippedSuffix, StringComparison.Ordinal));
 
     /// <summary>
     /// Where EnsureOrgPrebuildSetup is sent: the queue's own exchange, which declares no queue (a send that

@@ -87,6 +87,13 @@ public sealed class RabbitMqManagementClient : IDisposable
             exceptionMessage = "Skipped: no consumer on this endpoint handles the message's type.";
         }
 
+        if (reason is null && Header("x-first-death-reason") == "delivery_limit")
+        {
+            reason = "delivery-limit";
+            exceptionMessage = $"Dead-lettered by RabbitMQ from {Header("x-first-death-queue") ?? "its queue"}: delivered as many times as the queue's delivery limit "
+                               + "(Bus:QuorumDeliveryLimit) without being acknowledged; each delivery ended the worker or its connection before it finished.";
+        }
+
         return new ErrorQueueMessage(
             Property("message_id"),
             Header("MT-Fault-MessageType") ?? MessageTypeFromEnvelope(message) ?? $"unreadable ({Property("content_type") ?? "no content type"})",

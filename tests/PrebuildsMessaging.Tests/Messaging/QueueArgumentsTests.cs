@@ -6,11 +6,34 @@ namespace PrebuildsMessaging.Tests.Messaging;
 public sealed class QueueArgumentsTests
 {
     [Fact]
-    public void Quorum_queues_are_declared_with_their_type_and_classic_queues_with_no_arguments()
+    public void Quorum_receive_queues_have_their_type_and_a_delivery_limit_that_dead_letters_into_their_error_queue()
     {
-        Assert.Equal(new Dictionary<string, object?> { ["x-queue-type"] = "quorum" }, QueueArguments.For(new BusOptions { QuorumQueues = true }));
-        Assert.Empty(QueueArguments.For(new BusOptions { QuorumQueues = false }));
+        Assert.Equal(new Dictionary<string, object?>
+        {
+            ["x-queue-type"] = "quorum",
+            ["x-delivery-limit"] = 20,
+            ["x-dead-letter-exchange"] = "prebuilds-reconcile_error",
+            ["x-dead-letter-strategy"] = "at-least-once",
+            ["x-overflow"] = "reject-publish",
+        }, QueueArguments.For(new BusOptions { QuorumQueues = true }, QueueNames.Reconcile));
+        Assert.Equal(7, QueueArguments.For(new BusOptions { QuorumQueues = true, QuorumDeliveryLimit = 7 }, QueueNames.Reconcile)["x-delivery-limit"]);
         Assert.Equal("quorum", QueueArguments.QueueType(new BusOptions { QuorumQueues = true }));
+    }
+
+    [Fact]
+    public void Error_and_skipped_queues_have_the_queue_type_only_and_a_limit_of_0_means_none()
+    {
+        var quorum = new BusOptions { QuorumQueues = true };
+        Assert.Equal(new Dictionary<string, object?> { ["x-queue-type"] = "quorum" }, QueueArguments.For(quorum, QueueNames.Reconcile + "_error"));
+        Assert.Equal(new Dictionary<string, object?> { ["x-queue-type"] = "quorum" }, QueueArguments.For(quorum, QueueNames.Reconcile + "_skipped"));
+        Assert.Equal(new Dictionary<string, object?> { ["x-queue-type"] = "quorum" },
+            QueueArguments.For(new BusOptions { QuorumQueues = true, QuorumDeliveryLimit = 0 }, QueueNames.Reconcile));
+    }
+
+    [Fact]
+    public void Classic_queues_are_declared_with_no_arguments()
+    {
+        Assert.All(QueueNames.WithCompanions(QueueNames.Reconcile), queue => Assert.Empty(QueueArguments.For(new BusOptions(), queue)));
         Assert.Equal("classic", QueueArguments.QueueType(new BusOptions()));
     }
 

@@ -30,6 +30,10 @@ public sealed class QuorumQueueTests(PostgresServer server, RabbitMqBroker broke
             var properties = await isolated.QueueAsync(queue);
             Assert.True(properties.GetProperty("durable").GetBoolean(), queue);
             Assert.Equal((queue, expectedType), (queue, properties.GetProperty("type").GetString()));
+            var arguments = properties.GetProperty("arguments");
+            var receiveQueue = !QueueNames.IsCompanion(queue);
+            Assert.Equal((queue, quorum && receiveQueue), (queue, arguments.TryGetProperty("x-delivery-limit", out var limit) && limit.GetInt32() == 20));
+            Assert.Equal((queue, quorum && receiveQueue), (queue, arguments.TryGetProperty("x-dead-letter-exchange", out var dlx) && dlx.GetString() == queue + "_error"));
         }
     }
 
