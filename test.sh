@@ -14,6 +14,8 @@ source compose/native/rabbitmq.sh
 started_pg=""
 started_rabbit=""
 cleanup() {
+  # The cluster tests start a three-node cluster on first use (compose/native/rabbitmq-cluster.sh) and leave it running.
+  bash -c "source compose/native/rabbitmq-cluster.sh && rabbit_cluster_stop '$repo/.local/test-rabbitmq-cluster'" || true
   if [ -n "$started_rabbit" ]; then rabbit_native_stop "$repo/.local/test-rabbitmq"; fi
   if [ -n "$started_pg" ]; then pg_native_stop "$repo/.local/test-postgres"; fi
 }

@@ -2,7 +2,7 @@ using RabbitMQ.Client;
 
 namespace PrebuildsMessaging.Messaging;
 
-/// <summary>Plain AMQP connections for the operator commands and the start-up queue declaration, from ConnectionStrings:RabbitMq.</summary>
+/// <summary>Plain AMQP connections for the operator commands and the start-up queue declaration, from ConnectionStrings:RabbitMq (and RabbitMq:ClusterNodes).</summary>
 internal static class AmqpConnections
 {
     public static Task<IConnection> OpenAsync(RabbitMqConnection connection, string clientName, CancellationToken cancellationToken)
@@ -16,11 +16,10 @@ internal static class AmqpConnections
             Password = connection.Password,
             ClientProvidedName = clientName,
         };
-        if (connection.UseTls)
-        {
-            factory.Ssl = new SslOption { Enabled = true, ServerName = connection.Host };
-        }
-
-        return factory.CreateConnectionAsync(cancellationToken);
+        // Any node that answers: the URI's host, or one of the cluster's nodes.
+        var endpoints = connection.Nodes
+            .Select(node => new AmqpTcpEndpoint(node.Host, node.Port, new SslOption { Enabled = connection.UseTls, ServerName = node.Host }))
+            .ToList();
+        return factory.CreateConnectionAsync(endpoints, clientName, cancellationToken);
     }
 }

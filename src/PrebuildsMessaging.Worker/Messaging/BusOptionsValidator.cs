@@ -18,7 +18,7 @@ internal sealed class BusOptionsValidator(IConfiguration configuration) : IValid
         {
             try
             {
-                RabbitMqConnection.Parse(configuration.GetConnectionString(RabbitMqConnection.ConnectionStringName));
+                RabbitMqConnection.FromConfiguration(configuration);
             }
             catch (InvalidSettingException ex)
             {

@@ -20,7 +20,7 @@ public static class MessagingServiceCollectionExtensions
         var transport = configuration.GetSection(BusOptions.SectionName).Get<BusOptions>()?.Transport ?? BusTransport.RabbitMq;
         if (transport == BusTransport.RabbitMq)
         {
-            services.AddSingleton(_ => RabbitMqConnection.Parse(configuration.GetConnectionString(RabbitMqConnection.ConnectionStringName)));
+            services.AddSingleton(_ => RabbitMqConnection.FromConfiguration(configuration));
             if (withConsumers)
             {
                 // Registered before MassTransit's own hosted service, so the queues exist, or start-up stops, before the bus starts.
@@ -56,6 +56,18 @@ public static class MessagingServiceCollectionExtensions
                         if (connection.UseTls)
                         {
                             h.UseSsl(s => s.ServerName = connection.Host);
+                        }
+
+                        if (connection.ClusterNodes.Count > 0)
+                        {
+                            // MassTransit connects to any node that answers, and to another one when its node goes away.
+                            h.UseCluster(c =>
+                            {
+                                foreach (var node in connection.ClusterNodes)
+                                {
+                                    c.Node(node.ToString());
+                                }
+                            });
                         }
                     });
                     // MassTransit declares _error and _skipped queues with the receive queue's arguments: theirs are the queue type only.

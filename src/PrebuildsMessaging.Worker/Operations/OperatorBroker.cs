@@ -21,7 +21,7 @@ public sealed class OperatorBroker : IDisposable
     public static OperatorBroker FromConfiguration(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var connection = RabbitMqConnection.Parse(configuration.GetConnectionString(RabbitMqConnection.ConnectionStringName));
+        var connection = RabbitMqConnection.FromConfiguration(configuration);
         return new OperatorBroker(connection, new RabbitMqManagementClient(connection, ManagementEndpoint.Resolve(configuration, connection)));
     }
 

@@ -8,23 +8,37 @@ namespace PrebuildsMessaging.Operations;
 
 /// <summary>
 /// RabbitMQ's management HTTP API, as the user and on the virtual host of one connection: error queues, a
-/// queue's properties, and virtual hosts. Messages are read with ackmode ack_requeue_true: RabbitMQ hands
+/// queue's properties, connections, and virtual hosts. In a cluster, any node that answers. Messages are read with ackmode ack_requeue_true: RabbitMQ hands
 /// them out and puts them back in their place, so the listing neither consumes nor reorders them (RabbitMQ
 /// marks them redelivered).
 /// </summary>
 public sealed class RabbitMqManagementClient : IDisposable
 {
     private readonly HttpClient http;
+    private readonly List<Uri> managementUrls;
     private readonly string virtualHost;
     private readonly string username;
+    private int current; // the node that answered last
 
     public RabbitMqManagementClient(RabbitMqConnection connection, Uri managementUrl)
+        : this(connection, [managementUrl ?? throw new ArgumentNullException(nameof(managementUrl))])
+    {
+    }
+
+    /// <summary>With several URLs (one per node of a cluster), each request goes to the first node that answers.</summary>
+    public RabbitMqManagementClient(RabbitMqConnection connection, IReadOnlyList<Uri> managementUrls)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        ArgumentNullException.ThrowIfNull(managementUrl);
+        ArgumentNullException.ThrowIfNull(managementUrls);
+        if (managementUrls.Count == 0)
+        {
+            throw new ArgumentException("At least one management URL.", nameof(managementUrls));
+        }
+
+        this.managementUrls = managementUrls.Select(u => new Uri(u.ToString().TrimEnd('/') + "/")).ToList();
         virtualHost = Uri.EscapeDataString(connection.VirtualHost);
         username = connection.Username;
-        http = new HttpClient { BaseAddress = new Uri(managementUrl.ToString().TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) };
+        http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
             Convert.ToBase64String(Encoding.UTF8.GetBytes($"{connection.Username}:{connection.Password}")));
     }
@@ -32,7 +46,7 @@ public sealed class RabbitMqManagementClient : IDisposable
     /// <summary>The names of the _error and _skipped queues, sorted.</summary>
     public async Task<IReadOnlyList<string>> ErrorQueueNamesAsync(CancellationToken cancellationToken)
     {
-        var queues = await http.GetFromJsonAsync<JsonElement>(new Uri($"api/queues/{virtualHost}?columns=name", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        var queues = await GetJsonAsync($"api/queues/{virtualHost}?columns=name", cancellationToken).ConfigureAwait(false);
         return queues.EnumerateArray()
             .Select(q => q.GetProperty("name").GetString()!)
             .Where(ErrorQueueInfo.IsErrorOrSkipped)
@@ -42,7 +56,7 @@ public sealed class RabbitMqManagementClient : IDisposable
 
     public async Task<IReadOnlyList<ErrorQueueMessage>> PeekAsync(string queue, int count, CancellationToken cancellationToken)
     {
-        using var response = await http.PostAsJsonAsync(new Uri($"api/queues/{virtualHost}/{Uri.EscapeDataString(queue)}/get", UriKind.Relative),
+        using var response = await SendAsync(HttpMethod.Post, $"api/queues/{virtualHost}/{Uri.EscapeDataString(queue)}/get",
             new { count, ackmode = "ack_requeue_true", encoding = "auto", truncate = 4096 }, cancellationToken).ConfigureAwait(false);
         response.EnsureSuccessStatusCode();
         var messages = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken).ConfigureAwait(false);
@@ -50,19 +64,23 @@ public sealed class RabbitMqManagementClient : IDisposable
     }
 
     /// <summary>One queue's properties as the management API gives them (type, durable, arguments, counts, ...).</summary>
-    public async Task<JsonElement> QueueAsync(string queue, CancellationToken cancellationToken) =>
-        await http.GetFromJsonAsync<JsonElement>(new Uri($"api/queues/{virtualHost}/{Uri.EscapeDataString(queue)}", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+    public Task<JsonElement> QueueAsync(string queue, CancellationToken cancellationToken) =>
+        GetJsonAsync($"api/queues/{virtualHost}/{Uri.EscapeDataString(queue)}", cancellationToken);
+
+    /// <summary>The connections on this client's virtual host, with the node each is on (name, node, client properties, ...).</summary>
+    public Task<JsonElement> ConnectionsAsync(CancellationToken cancellationToken) =>
+        GetJsonAsync($"api/vhosts/{virtualHost}/connections", cancellationToken);
 
     /// <summary>Creates a virtual host and gives this client's user every permission on it (needs the administrator tag).</summary>
     public async Task CreateVirtualHostAsync(string name, CancellationToken cancellationToken)
     {
         var escaped = Uri.EscapeDataString(name);
-        using (var created = await http.PutAsync(new Uri($"api/vhosts/{escaped}", UriKind.Relative), null, cancellationToken).ConfigureAwait(false))
+        using (var created = await SendAsync(HttpMethod.Put, $"api/vhosts/{escaped}", null, cancellationToken).ConfigureAwait(false))
         {
             created.EnsureSuccessStatusCode();
         }
 
-        using var granted = await http.PutAsJsonAsync(new Uri($"api/permissions/{escaped}/{Uri.EscapeDataString(username)}", UriKind.Relative),
+        using var granted = await SendAsync(HttpMethod.Put, $"api/permissions/{escaped}/{Uri.EscapeDataString(username)}",
             new { configure = ".*", write = ".*", read = ".*" }, cancellationToken).ConfigureAwait(false);
         granted.EnsureSuccessStatusCode();
     }
@@ -70,8 +88,42 @@ public sealed class RabbitMqManagementClient : IDisposable
     /// <summary>Deletes a virtual host and everything in it.</summary>
     public async Task DeleteVirtualHostAsync(string name, CancellationToken cancellationToken)
     {
-        using var deleted = await http.DeleteAsync(new Uri($"api/vhosts/{Uri.EscapeDataString(name)}", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        using var deleted = await SendAsync(HttpMethod.Delete, $"api/vhosts/{Uri.EscapeDataString(name)}", null, cancellationToken).ConfigureAwait(false);
         deleted.EnsureSuccessStatusCode();
+    }
+
+    private async Task<JsonElement> GetJsonAsync(string path, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Get, path, null, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>To the node that answered last, then to each other one in turn while a node does not answer at all.</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
+        var start = Volatile.Read(ref current);
+        for (var attempt = 0; ; attempt++)
+        {
+            var index = (start + attempt) % managementUrls.Count;
+            using var request = new HttpRequestMessage(method, new Uri(managementUrls[index], path));
+            if (body is not null)
+            {
+                request.Content = JsonContent.Create(body);
+            }
+
+            try
+            {
+                var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                Volatile.Write(ref current, index);
+                return response;
+            }
+            catch (Exception ex) when (attempt + 1 < managementUrls.Count && !cancellationToken.IsCancellationRequested
+                                       && ex is HttpRequestException { StatusCode: null } or TaskCanceledException)
+            {
+                // That node is away: try the next one.
+            }
+        }
     }
 
     private static ErrorQueueMessage Describe(JsonElement message)

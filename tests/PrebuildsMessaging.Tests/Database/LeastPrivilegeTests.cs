@@ -68,7 +68,7 @@ public sealed class LeastPrivilegeTests(PostgresServer server, RabbitMqBroker br
         var password = $"pw-{Guid.NewGuid():N}";
         if (runScript)
         {
-            await PsqlAsync(db, "-v", $"role={name}", "-f", Path.Combine(RepositoryRoot(), "sql", "roles", "least-privilege.sql"));
+            await PsqlAsync(db, "-v", $"role={name}", "-f", RepositoryFiles.Path("sql", "roles", "least-privilege.sql"));
         }
         else
         {
@@ -103,18 +103,5 @@ public sealed class LeastPrivilegeTests(PostgresServer server, RabbitMqBroker br
         await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
         Assert.True(process.ExitCode == 0, $"psql {string.Join(' ', args)}: {await stderr}");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "sql", "roles", "least-privilege.sql")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("sql/roles/least-privilege.sql not found above the test's folder");
     }
 }

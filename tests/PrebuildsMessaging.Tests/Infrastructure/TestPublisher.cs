@@ -6,7 +6,8 @@ namespace PrebuildsMessaging.Tests.Infrastructure;
 
 /// <summary>
 /// Publishes as a producer that is not MassTransit does: camelCase JSON with no envelope (or any bytes at all, as a
-/// misbehaving one might), persistent, over a plain AMQP connection.
+/// misbehaving one might), persistent, over a plain AMQP connection, with publisher confirms: a publish returns once
+/// the broker has the message (on a cluster, once a quorum queue has it replicated), as a careful producer does.
 /// </summary>
 public static class TestPublisher
 {
@@ -40,11 +41,12 @@ public static class TestPublisher
     public static Task RawAsync(string amqpUri, string exchange, string body, string contentType = "application/json", string? messageId = null) =>
         PublishAsync(amqpUri, exchange, "", [(Encoding.UTF8.GetBytes(body), contentType, messageId)]);
 
-    /// <summary>A channel on a plain AMQP connection of its own.</summary>
-    public static async Task<AmqpChannel> OpenChannelAsync(string amqpUri)
+    /// <summary>A channel on a plain AMQP connection of its own; with confirms, each publish awaits the broker's confirm.</summary>
+    public static async Task<AmqpChannel> OpenChannelAsync(string amqpUri, bool confirms = false)
     {
         var connection = await new ConnectionFactory { Uri = new Uri(amqpUri) }.CreateConnectionAsync();
-        return new AmqpChannel(connection, await connection.CreateChannelAsync());
+        var options = new CreateChannelOptions(publisherConfirmationsEnabled: confirms, publisherConfirmationTrackingEnabled: confirms);
+        return new AmqpChannel(connection, await connection.CreateChannelAsync(options));
     }
 
     private static (byte[] Body, string ContentType, string? MessageId) Json(object message) =>
@@ -52,7 +54,7 @@ public static class TestPublisher
 
     private static async Task PublishAsync(string amqpUri, string exchange, string routingKey, IEnumerable<(byte[] Body, string ContentType, string? MessageId)> messages)
     {
-        await using var amqp = await OpenChannelAsync(amqpUri);
+        await using var amqp = await OpenChannelAsync(amqpUri, confirms: true);
         foreach (var (body, contentType, messageId) in messages)
         {
             var properties = new BasicProperties { ContentType = contentType, MessageId = messageId ?? Guid.NewGuid().ToString(), DeliveryMode = DeliveryModes.Persistent };

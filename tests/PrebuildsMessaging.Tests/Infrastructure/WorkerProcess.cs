@@ -15,6 +15,8 @@ public sealed class WorkerProcess : IAsyncDisposable
 
     private WorkerProcess(Process process) => this.process = process;
 
+    public bool HasExited => process.HasExited;
+
     public string Output
     {
         get

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Globalization;
+using PrebuildsMessaging.Messaging;
+using PrebuildsMessaging.Operations;
+
+namespace PrebuildsMessaging.Tests.Infrastructure;
+
+/// <summary>
+/// A real three-node RabbitMQ cluster on loopback, started (unless it runs already) by compose/native/rabbitmq-cluster.sh:
+/// the Debian package's binaries, AMQP on 5691-5693, management on 15691-15693, data in .local/test-rabbitmq-cluster.
+/// It is left running for the next run; test.sh stops it. A class fixture, for the tests that stop a node under a worker.
+/// </summary>
+public sealed class RabbitMqCluster : IAsyncLifetime
+{
+    public const int AmqpBasePort = 5691;
+    public const int ManagementBasePort = 15691;
+
+    private static readonly Lazy<Task<string>> SharedStateDirectory = new(StartAsync);
+
+    private string stateDirectory = "";
+
+    public IReadOnlyList<string> AmqpNodes { get; } = [.. Enumerable.Range(0, 3).Select(i => $"127.0.0.1:{(AmqpBasePort + i).ToString(CultureInfo.InvariantCulture)}")];
+
+    public IReadOnlyList<Uri> ManagementUrls { get; } = [.. Enumerable.Range(0, 3).Select(i => new Uri($"http://127.0.0.1:{(ManagementBasePort + i).ToString(CultureInfo.InvariantCulture)}/"))];
+
+    public async Task InitializeAsync() => stateDirectory = await SharedStateDirectory.Value;
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    /// <summary>A fresh virtual host on the cluster; the URI points at node 1, and the nodes list names all three.</summary>
+    public async Task<(string AmqpUri, RabbitMqManagementClient Management, Func<Task> Delete)> VirtualHostAsync()
+    {
+        var root = RabbitMqConnection.Parse($"amqp://guest:guest@{AmqpNodes[0]}/");
+        var admin = new RabbitMqManagementClient(root, ManagementUrls);
+        var name = $"prebuilds-{Guid.NewGuid():N}";
+        await admin.CreateVirtualHostAsync(name, CancellationToken.None);
+        var uri = $"amqp://guest:guest@{AmqpNodes[0]}/{name}";
+        return (uri, new RabbitMqManagementClient(RabbitMqConnection.Parse(uri), ManagementUrls), async () =>
+        {
+            await admin.DeleteVirtualHostAsync(name, CancellationToken.None);
+            admin.Dispose();
+        });
+    }
+
+    /// <summary>The node (1 to 3) of a node name the management API reports, e.g. prebuilds-c1a2b3c4-2@localhost.</summary>
+    public static int NodeNumber(string nodeName) => int.Parse(nodeName.Split('@')[0].Split('-')[^1], CultureInfo.InvariantCulture);
+
+    /// <summary>Stops node N's broker (its connections close, its quorum replicas go away); the VM stays up.</summary>
+    public Task StopNodeAsync(int node) => ScriptAsync($"rabbit_cluster_node_stop_app '{stateDirectory}' {node}");
+
+    public Task StartNodeAsync(int node) => ScriptAsync($"rabbit_cluster_node_start_app '{stateDirectory}' {node}");
+
+    private static async Task<string> StartAsync()
+    {
+        var state = Path.Combine(Path.GetDirectoryName(RepositoryFiles.Path("compose"))!, ".local", "test-rabbitmq-cluster");
+        await ScriptAsync($"rabbit_cluster_start '{state}' {AmqpBasePort} {ManagementBasePort}");
+        return state;
+    }
+
+    private static async Task ScriptAsync(string command)
+    {
+        var script = RepositoryFiles.Path("compose", "native", "rabbitmq-cluster.sh");
+        var info = new ProcessStartInfo("bash", ["-c", $"source '{script}' && {command}"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{command} failed ({process.ExitCode}):\n{await output}\n{await errors}");
+        }
+    }
+}
