@@ -55,10 +55,14 @@ public static class TestPublisher
     private static async Task PublishAsync(string amqpUri, string exchange, string routingKey, IEnumerable<(byte[] Body, string ContentType, string? MessageId)> messages)
     {
         await using var amqp = await OpenChannelAsync(amqpUri, confirms: true);
-        foreach (var (body, contentType, messageId) in messages)
+        // Up to 200 publishes in flight, awaiting their confirms together: a burst arrives as a burst.
+        foreach (var chunk in messages.Chunk(200))
         {
-            var properties = new BasicProperties { ContentType = contentType, MessageId = messageId ?? Guid.NewGuid().ToString(), DeliveryMode = DeliveryModes.Persistent };
-            await amqp.Channel.BasicPublishAsync(exchange, routingKey, false, properties, body);
+            await Task.WhenAll(chunk.Select(message =>
+            {
+                var properties = new BasicProperties { ContentType = message.ContentType, MessageId = message.MessageId ?? Guid.NewGuid().ToString(), DeliveryMode = DeliveryModes.Persistent };
+                return amqp.Channel.BasicPublishAsync(exchange, routingKey, false, properties, message.Body).AsTask();
+            }));
         }
     }
 }
