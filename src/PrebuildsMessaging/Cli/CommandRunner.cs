@@ -16,12 +16,13 @@ public static class ExitCodes
 /// <summary>Builds the host for one subcommand, validates configuration, and turns a bad setting into a clear message and exit code 2, and a failure a person can act on into one line and exit code 1.</summary>
 internal static class CommandRunner
 {
-    public static async Task<int> RunAsync(Func<IHost, CancellationToken, Task<int>> action, CancellationToken cancellationToken, Action<HostApplicationBuilder>? configure = null)
+    public static async Task<int> RunAsync(Func<IHost, CancellationToken, Task<int>> action, CancellationToken cancellationToken,
+        Action<HostApplicationBuilder>? configure = null, bool withDatabase = true)
     {
         IHost host;
         try
         {
-            host = ServiceHostFactory.CreateBuilder(configure).Build();
+            host = ServiceHostFactory.CreateBuilder(configure, withDatabase).Build();
             ServiceHostFactory.ValidateOptions(host.Services);
         }
         catch (Exception ex) when (ConfigurationFailures(ex) is { } failures)

@@ -58,7 +58,7 @@ internal static class ErrorsCommand
             var total = queues.Sum(q => q.Messages);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"total: {queues.Count} queues, {total} messages"));
             return total == 0 ? ExitCodes.Success : ExitCodes.Failure;
-        }, ct, builder => builder.Services.AddPrebuildsMessaging(builder.Configuration, withConsumers: false)));
+        }, ct, withDatabase: false)); // the broker alone: no PostgreSQL setting, no bus
         return command;
     }
 }

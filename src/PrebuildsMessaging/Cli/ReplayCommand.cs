@@ -67,7 +67,7 @@ internal static class ReplayCommand
             var summary = await new ErrorQueueReplayer(broker.Connection).ReplayAsync(selected, parse.GetValue(limit), progress, token).ConfigureAwait(false);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"replay: {summary.Moved} moved, {summary.Skipped} skipped, {summary.Failed} failed"));
             return summary.Failed == 0 ? ExitCodes.Success : ExitCodes.Failure;
-        }, ct, builder => builder.Services.AddPrebuildsMessaging(builder.Configuration, withConsumers: false)));
+        }, ct, withDatabase: false)); // the broker alone: no PostgreSQL setting, no bus
         return command;
     }
 }

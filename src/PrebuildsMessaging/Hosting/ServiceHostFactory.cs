@@ -11,15 +11,20 @@ namespace PrebuildsMessaging.Hosting;
 /// </summary>
 public static class ServiceHostFactory
 {
-    public static HostApplicationBuilder CreateBuilder(Action<HostApplicationBuilder>? configure = null)
+    /// <param name="withDatabase">False for commands that only talk to the broker (errors, replay): no PostgreSQL setting is needed.</param>
+    public static HostApplicationBuilder CreateBuilder(Action<HostApplicationBuilder>? configure = null, bool withDatabase = true)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
             ContentRootPath = AppContext.BaseDirectory,
             Args = [],
         });
-        builder.Services.AddPrebuildsCore(builder.Configuration);
-        builder.Services.AddQuartzSchema(); // `migrate` provisions Quartz's tables
+        if (withDatabase)
+        {
+            builder.Services.AddPrebuildsCore(builder.Configuration);
+            builder.Services.AddQuartzSchema(); // `migrate` provisions Quartz's tables
+        }
+
         configure?.Invoke(builder);
         return builder;
     }

@@ -133,4 +133,22 @@ public sealed class ErrorsAndReplayCommandTests(PostgresServer server, RabbitMqB
             await channel.BasicAckAsync(message.DeliveryTag, false);
         }
     }
+
+    [Fact]
+    public async Task Errors_and_replay_need_only_the_broker()
+    {
+        await using var isolated = await IsolatedBroker.CreateAsync(broker);
+        var brokerOnly = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:RabbitMq"] = isolated.AmqpUri,
+            ["RabbitMq:ManagementUrl"] = isolated.ManagementUrl.ToString(),
+        };
+
+        var errors = await CliRun.ExecuteAsync(brokerOnly, "errors");
+        var replay = await CliRun.ExecuteAsync(brokerOnly, "replay", "--all", "--dry-run");
+
+        Assert.True(errors.ExitCode == 0, errors.StandardError);
+        Assert.True(replay.ExitCode == 0, replay.StandardError);
+        Assert.DoesNotContain("Postgres", errors.StandardError + replay.StandardError, StringComparison.Ordinal);
+    }
 }
