@@ -8,7 +8,7 @@ namespace PrebuildsMessaging.Operations;
 
 /// <summary>
 /// RabbitMQ's management HTTP API, as the user and on the virtual host of one connection: error queues, a
-/// queue's properties, connections, and virtual hosts. In a cluster, any node that answers. Messages are read with ackmode ack_requeue_true: RabbitMQ hands
+/// queue's properties, and virtual hosts. In a cluster, any node that answers. Messages are read with ackmode ack_requeue_true: RabbitMQ hands
 /// them out and puts them back in their place, so the listing neither consumes nor reorders them (RabbitMQ
 /// marks them redelivered).
 /// </summary>
@@ -66,10 +66,6 @@ public sealed class RabbitMqManagementClient : IDisposable
     /// <summary>One queue's properties as the management API gives them (type, durable, arguments, counts, ...).</summary>
     public Task<JsonElement> QueueAsync(string queue, CancellationToken cancellationToken) =>
         GetJsonAsync($"api/queues/{virtualHost}/{Uri.EscapeDataString(queue)}", cancellationToken);
-
-    /// <summary>The connections on this client's virtual host, with the node each is on (name, node, client properties, ...).</summary>
-    public Task<JsonElement> ConnectionsAsync(CancellationToken cancellationToken) =>
-        GetJsonAsync($"api/vhosts/{virtualHost}/connections", cancellationToken);
 
     /// <summary>Creates a virtual host and gives this client's user every permission on it (needs the administrator tag).</summary>
     public async Task CreateVirtualHostAsync(string name, CancellationToken cancellationToken)

@@ -42,8 +42,10 @@ public sealed class RabbitMqCluster : IAsyncLifetime
         });
     }
 
-    /// <summary>The node (1 to 3) of a node name the management API reports, e.g. prebuilds-c1a2b3c4-2@localhost.</summary>
-    public static int NodeNumber(string nodeName) => int.Parse(nodeName.Split('@')[0].Split('-')[^1], CultureInfo.InvariantCulture);
+    /// <summary>The node (1 to 3) that listens on an AMQP port.</summary>
+    public int NodeOfPort(int amqpPort) => amqpPort - AmqpBasePort + 1 is var node and >= 1 and <= 3
+        ? node
+        : throw new ArgumentOutOfRangeException(nameof(amqpPort), amqpPort, "not a port of the cluster");
 
     /// <summary>Stops node N's broker (its connections close, its quorum replicas go away); the VM stays up.</summary>
     public Task StopNodeAsync(int node) => ScriptAsync($"rabbit_cluster_node_stop_app '{stateDirectory}' {node}");
