@@ -23,7 +23,9 @@ trap cleanup EXIT
 
 if [ -z "${PREBUILDS_TEST_POSTGRES:-}" ] && [ "${PREBUILDS_TEST_USE_TESTCONTAINERS:-0}" != 1 ]; then
   port=$(free_port_from "${PREBUILDS_TEST_PG_PORT:-55432}")
-  pg_native_start "$repo/.local/test-postgres" "$port" fast
+  # Logical decoding, for the change feed's tests.
+  PG_EXTRA_OPTS="${PG_EXTRA_OPTS:-} -c wal_level=logical -c max_replication_slots=32 -c max_wal_senders=16" \
+    pg_native_start "$repo/.local/test-postgres" "$port" fast
   started_pg=1
   export PREBUILDS_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
 fi

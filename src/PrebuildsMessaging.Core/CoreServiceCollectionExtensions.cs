@@ -15,7 +15,7 @@ public static class CoreServiceCollectionExtensions
 {
     /// <summary>
     /// The transport-agnostic core: options, the PostgreSQL data source, the status reader, the planner, the
-    /// coverage, the ensurers, the recommended index's state, the migrator and the demo data.
+    /// coverage, the ensurers, the recommended index's state, the migrator, the change feed's set-up and the demo data.
     /// </summary>
     public static IServiceCollection AddPrebuildsCore(this IServiceCollection services, IConfiguration configuration)
     {
@@ -30,6 +30,9 @@ public static class CoreServiceCollectionExtensions
             .Bind(configuration.GetSection(PrebuildsOptions.SectionName))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<PrebuildsOptions>, PrebuildsOptionsValidator>();
+
+        services.AddOptions<ChangeFeedOptions>().Bind(configuration.GetSection(ChangeFeedOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ChangeFeedOptions>, ChangeFeedOptionsValidator>();
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp =>
@@ -46,6 +49,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<OrgPrebuildSetupBatchEnsurer>();
         services.TryAddSingleton<RecommendedIndex>();
         services.TryAddSingleton<DatabaseMigrator>();
+        services.TryAddSingleton<ChangeFeedSetup>();
         services.TryAddSingleton<DemoData>();
         return services;
     }

@@ -21,6 +21,8 @@ internal static class CommandFailure
             {
                 case SchemaMissingException missing:
                     return missing.Message;
+                case ChangeFeedSetupException feed:
+                    return feed.Message;
                 case PostgresException { SqlState: "42501" } refused:
                     return $"PostgreSQL refused: {refused.MessageText}. {LeastPrivilegeHint}";
                 case PostgresException { SqlState: "28P01" or "28000" } login:

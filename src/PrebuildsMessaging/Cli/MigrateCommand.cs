@@ -1,10 +1,12 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using PrebuildsMessaging.Configuration;
 using PrebuildsMessaging.Database.Migrations;
 
 namespace PrebuildsMessaging.Cli;
 
-/// <summary><c>migrate [--with-dev-schema] [--with-recommended-index]</c></summary>
+/// <summary><c>migrate [--with-dev-schema] [--with-recommended-index] [--with-change-feed | --drop-change-feed]</c></summary>
 internal static class MigrateCommand
 {
     public static Command Create()
@@ -17,15 +19,43 @@ internal static class MigrateCommand
         {
             Description = "Also build the partial index on template_version_presets(template_version_id) CONCURRENTLY (an operator's decision; see the README).",
         };
-        var command = new Command("migrate", "Apply the service's own schema (prebuilds_messaging), and optionally Coder's development tables and the recommended index.")
+        var withChangeFeed = new Option<bool>("--with-change-feed")
+        {
+            Description = "Also create the change feed's publication (prebuilds_messaging_changes) and replication slot (ChangeFeed:SlotName). Needs wal_level = logical, the tables' owner and REPLICATION.",
+        };
+        var dropChangeFeed = new Option<bool>("--drop-change-feed")
+        {
+            Description = "Drop the change feed's replication slot and publication (stop the workers that stream from it first).",
+        };
+        var command = new Command("migrate", "Apply the service's own schema (prebuilds_messaging), and optionally Coder's development tables, the recommended index and the change feed.")
         {
             withDevSchema,
             withRecommendedIndex,
+            withChangeFeed,
+            dropChangeFeed,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(withChangeFeed) && result.GetValue(dropChangeFeed))
+            {
+                result.AddError("--with-change-feed and --drop-change-feed cannot be given together.");
+            }
+        });
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async (host, token) =>
         {
             var request = new MigrationRequest(parse.GetValue(withDevSchema), parse.GetValue(withRecommendedIndex));
             await host.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(request, token).ConfigureAwait(false);
+            var feed = host.Services.GetRequiredService<ChangeFeedSetup>();
+            var slot = host.Services.GetRequiredService<IOptions<ChangeFeedOptions>>().Value.SlotName;
+            if (parse.GetValue(withChangeFeed))
+            {
+                await feed.CreateAsync(slot, token).ConfigureAwait(false);
+            }
+            else if (parse.GetValue(dropChangeFeed))
+            {
+                await feed.DropAsync(slot, token).ConfigureAwait(false);
+            }
+
             Console.WriteLine("Migrations applied.");
             return ExitCodes.Success;
         }, ct));

@@ -102,7 +102,12 @@ public sealed class PostgresServer : IAsyncLifetime
         public string ConnectionStringFor(string database) =>
             new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = database, Pooling = true }.ConnectionString;
 
-        public Task DropDatabaseAsync(string name) => ExecuteAdminAsync($"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        /// <summary>Drops a database, and first any replication slot of it (a slot keeps its database from being dropped).</summary>
+        public async Task DropDatabaseAsync(string name)
+        {
+            await ExecuteAdminAsync($"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '{name}' AND NOT active");
+            await ExecuteAdminAsync($"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        }
 
         public async Task ExecuteAdminAsync(string sql)
         {

@@ -70,6 +70,13 @@ public sealed class TestDatabase : IAsyncDisposable
         return (plan, outcomes);
     }
 
+    /// <summary>Runs one statement; returns the rows it changed.</summary>
+    public async Task<int> ExecuteAsync(string sql, object? parameters = null)
+    {
+        await using var connection = await DataSource.OpenConnectionAsync();
+        return await connection.ExecuteAsync(sql, parameters);
+    }
+
     public async Task<T> ScalarAsync<T>(string sql, object? parameters = null)
     {
         await using var connection = await DataSource.OpenConnectionAsync();

@@ -1,0 +1,13 @@
+namespace PrebuildsMessaging.Configuration;
+
+/// <summary>The change feed from Coder's database (PostgreSQL logical replication): <c>ChangeFeed:*</c>.</summary>
+public sealed class ChangeFeedOptions
+{
+    public const string SectionName = "ChangeFeed";
+
+    /// <summary>Follow Coder's database changes through the replication slot (opt-in).</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>The logical replication slot; slot names are per server, so two Coder databases on one server need two names.</summary>
+    public string SlotName { get; set; } = "prebuilds_messaging";
+}
