@@ -8,4 +8,5 @@ public static class ReconcileSources
     public const string PresetsChanged = "presets-changed";
     public const string Manual = "manual";
     public const string Replay = "replay";
+    public const string ChangeFeed = "change-feed";
 }

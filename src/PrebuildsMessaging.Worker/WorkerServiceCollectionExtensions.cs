@@ -8,9 +8,10 @@ namespace PrebuildsMessaging;
 
 public static class WorkerServiceCollectionExtensions
 {
-    /// <summary>What the worker adds to the core: the bus with its consumers, the schedule, and health and metrics.</summary>
+    /// <summary>What the worker adds to the core: the bus with its consumers, the schedule, health and metrics, and the change feed.</summary>
     public static IServiceCollection AddPrebuildsWorker(this IServiceCollection services, IConfiguration configuration) => services
         .AddPrebuildsMessaging(configuration)
         .AddPrebuildsSchedule(configuration)
-        .AddPrebuildsObservability(configuration);
+        .AddPrebuildsObservability(configuration)
+        .AddHostedService<ChangeFeed.ChangeFeedReader>();
 }

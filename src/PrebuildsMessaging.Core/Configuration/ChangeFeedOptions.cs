@@ -10,4 +10,7 @@ public sealed class ChangeFeedOptions
 
     /// <summary>The logical replication slot; slot names are per server, so two Coder databases on one server need two names.</summary>
     public string SlotName { get; set; } = "prebuilds_messaging";
+
+    /// <summary>How often a replica that does not hold the slot (or lost its stream) tries again.</summary>
+    public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -105,8 +105,22 @@ public sealed class PostgresServer : IAsyncLifetime
         /// <summary>Drops a database, and first any replication slot of it (a slot keeps its database from being dropped).</summary>
         public async Task DropDatabaseAsync(string name)
         {
-            await ExecuteAdminAsync($"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '{name}' AND NOT active");
+            // A slot still streaming to a worker that was just stopped: end its sender, and wait for the slot to let go.
+            await Eventually.TrueAsync(async () =>
+            {
+                await ExecuteAdminAsync($"SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = '{name}' AND active");
+                await ExecuteAdminAsync($"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '{name}' AND NOT active");
+                return !await ExistsAsync($"SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE database = '{name}')");
+            }, $"the replication slots of {name} are dropped", TimeSpan.FromSeconds(15));
             await ExecuteAdminAsync($"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        }
+
+        private async Task<bool> ExistsAsync(string sql)
+        {
+            await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(AdminConnectionString) { Pooling = false }.ConnectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(sql, connection);
+            return (bool)(await command.ExecuteScalarAsync())!;
         }
 
         public async Task ExecuteAdminAsync(string sql)
