@@ -50,6 +50,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<RecommendedIndex>();
         services.TryAddSingleton<DatabaseMigrator>();
         services.TryAddSingleton<ChangeFeedSetup>();
+        services.TryAddSingleton<PrebuildsMessaging.ChangeFeed.ChangeFeedSlot>();
         services.TryAddSingleton<DemoData>();
         return services;
     }

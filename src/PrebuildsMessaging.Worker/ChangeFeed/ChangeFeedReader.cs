@@ -78,7 +78,12 @@ public sealed partial class ChangeFeedReader(
 
     private async Task StreamAsync(string slotName, CancellationToken cancellationToken)
     {
-        await using var connection = new LogicalReplicationConnection(ServiceConnectionString.From(postgres.Value.ConnectionString));
+        // Named after this process, so that pg_stat_replication tells which replica streams.
+        var connectionString = new NpgsqlConnectionStringBuilder(ServiceConnectionString.From(postgres.Value.ConnectionString))
+        {
+            ApplicationName = $"PrebuildsMessaging change feed {Environment.ProcessId}",
+        }.ConnectionString;
+        await using var connection = new LogicalReplicationConnection(connectionString);
         await connection.Open(cancellationToken).ConfigureAwait(false);
         var slot = new PgOutputReplicationSlot(slotName);
         var replicationOptions = new PgOutputReplicationOptions(ChangeFeedSetup.PublicationName, PgOutputProtocolVersion.V1);

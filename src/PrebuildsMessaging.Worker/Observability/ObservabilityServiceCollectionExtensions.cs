@@ -27,6 +27,7 @@ public static class ObservabilityServiceCollectionExtensions
             .AddMeter(PrebuildsMetrics.MeterName, "MassTransit")
             .AddPrometheusExporter());
         services.AddHostedService<RecommendedIndexMonitor>();
+        services.AddHostedService<ChangeFeedLagMonitor>();
         services.AddHostedService<ObservabilityServer>();
         return services;
     }

@@ -19,6 +19,7 @@ public sealed class PrebuildsMetrics
     private readonly Counter<long> ensures;
     private readonly Counter<long> coveredRequests;
     private int recommendedIndexPresent = -1; // unknown until first read
+    private long changeFeedLagBytes = -1; // unknown, or no feed
 
     public PrebuildsMetrics(IMeterFactory meterFactory)
     {
@@ -34,6 +35,8 @@ public sealed class PrebuildsMetrics
         coveredRequests = meter.CreateCounter<long>("prebuilds.requests.covered", "{request}", "Change-driven ReconcileRequested answered by an earlier status read, without a query of their own.");
         meter.CreateObservableGauge("prebuilds.recommended_index.present", ObserveRecommendedIndex, "{index}",
             "1 when the recommended index on template_version_presets is present and valid, 0 when not (then scoped reconciliations read every preset).");
+        meter.CreateObservableGauge("prebuilds.change_feed.lag", ObserveChangeFeedLag, "By",
+            "WAL the change feed's replication slot holds back: the current position minus the last one a worker acknowledged.");
         ensures = meter.CreateCounter<long>("prebuilds.ensures", "{command}", "EnsureOrgPrebuildSetup commands handled, by outcome (ensured, organization-gone, superseded, failed).");
     }
 
@@ -58,6 +61,14 @@ public sealed class PrebuildsMetrics
         AddInsert(group, "group");
         AddInsert(groupMembership, "group_membership");
         uniqueViolations.Add(uniqueViolationsTolerated);
+    }
+
+    public void ChangeFeedLag(long? bytes) => Interlocked.Exchange(ref changeFeedLagBytes, bytes ?? -1);
+
+    private IEnumerable<Measurement<long>> ObserveChangeFeedLag()
+    {
+        var lag = Interlocked.Read(ref changeFeedLagBytes);
+        return lag < 0 ? [] : [new Measurement<long>(lag)];
     }
 
     public void RecommendedIndexPresent(bool present) => Volatile.Write(ref recommendedIndexPresent, present ? 1 : 0);

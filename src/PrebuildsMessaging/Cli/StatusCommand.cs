@@ -31,6 +31,14 @@ internal static class StatusCommand
             var summary = StatusSummary.Of(statuses);
             var index = await host.Services.GetRequiredService<RecommendedIndex>().ReadStateAsync(token).ConfigureAwait(false);
             Console.Write(parse.GetValue(json) ? AsJson(statuses, summary, index) : AsTable(statuses, summary));
+            var feed = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PrebuildsMessaging.Configuration.ChangeFeedOptions>>().Value;
+            var slot = await host.Services.GetRequiredService<PrebuildsMessaging.ChangeFeed.ChangeFeedSlot>().ReadAsync(feed.SlotName, token).ConfigureAwait(false);
+            if (slot.Exists)
+            {
+                await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"change feed: slot {feed.SlotName} {(slot.Active ? "active (a worker streams from it)" : "inactive (no worker streams from it)")}, lag {slot.LagBytes ?? 0} bytes")).ConfigureAwait(false);
+            }
+
             if (index != RecommendedIndexState.Present)
             {
                 await Console.Error.WriteLineAsync(

@@ -13,7 +13,7 @@ public sealed class MetricRecorder : IDisposable
 {
     private readonly MeterListener listener = new();
     private readonly ConcurrentDictionary<string, long> sums = new();
-    private readonly ConcurrentDictionary<string, int> gauges = new();
+    private readonly ConcurrentDictionary<string, long> gauges = new();
 
     public MetricRecorder(IServiceProvider services)
     {
@@ -25,20 +25,26 @@ public sealed class MetricRecorder : IDisposable
                 l.EnableMeasurementEvents(instrument);
             }
         };
+        listener.SetMeasurementEventCallback<int>((instrument, value, _, _) => gauges[instrument.Name] = value);
         listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
+            if (instrument is ObservableGauge<long>)
+            {
+                gauges[instrument.Name] = value;
+                return;
+            }
+
             sums.AddOrUpdate(instrument.Name, value, (_, sum) => sum + value);
             foreach (var tag in tags)
             {
                 sums.AddOrUpdate($"{instrument.Name}{{{tag.Key}={tag.Value}}}", value, (_, sum) => sum + value);
             }
         });
-        listener.SetMeasurementEventCallback<int>((instrument, value, _, _) => gauges[instrument.Name] = value);
         listener.Start();
     }
 
     /// <summary>A gauge's value now (observed on request), or null when it reports nothing.</summary>
-    public int? Gauge(string instrument)
+    public long? Gauge(string instrument)
     {
         gauges.TryRemove(instrument, out _);
         listener.RecordObservableInstruments();

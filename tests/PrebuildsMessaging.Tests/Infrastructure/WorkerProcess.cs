@@ -111,6 +111,15 @@ public sealed class WorkerProcess : IAsyncDisposable
         return process.ExitCode;
     }
 
+    public int ProcessId => process.Id;
+
+    /// <summary>SIGKILL: no shutdown at all, as a crash or an OOM kill.</summary>
+    public async Task KillAsync()
+    {
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();

@@ -55,6 +55,53 @@ public sealed class ChangeFeedTests(PostgresServer server, RabbitMqBroker broker
         await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), () => $"restored within 3 s\n{feed.Worker.Output}", Within);
     }
 
+    [Fact]
+    public async Task Of_two_workers_one_streams_and_when_it_is_killed_the_other_takes_over_within_15_s()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var org = await db.Seed.OrganizationAsync();
+        await db.Seed.TemplatesAsync(org, presets: 0);
+        await using var feed = await FeedAsync(db);
+        await using var second = await WorkerProcess.StartAsync(db, feed.Broker.AmqpUri, feed.Settings);
+        await Eventually.TrueAsync(() => Task.FromResult(second.Output.Contains("standing by", StringComparison.Ordinal)), () => $"the second worker stands by\n{second.Output}");
+        Assert.Equal(feed.Worker.ProcessId, await StreamingProcessAsync(db, feed.Slot));
+
+        await feed.Worker.KillAsync();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Eventually.TrueAsync(async () => await StreamingProcessAsync(db, feed.Slot) == second.ProcessId, () => $"the second worker streams\n{second.Output}", TimeSpan.FromSeconds(15));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15));
+
+        await db.ExecuteAsync("INSERT INTO template_version_presets (template_version_id, name, desired_instances) SELECT id, 'p', 1 FROM template_versions WHERE organization_id = @org", new { org });
+        await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), () => $"converged through the second worker\n{second.Output}", Within);
+    }
+
+    [Fact]
+    public async Task Status_and_the_gauge_show_the_feed_and_its_lag()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var slot = $"prebuilds_test_{Guid.NewGuid():N}";
+        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = db.ConnectionString, ["ChangeFeed:SlotName"] = slot };
+        Assert.Equal(0, (await CliRun.ExecuteAsync(settings, "migrate", "--with-change-feed")).ExitCode);
+        await db.ExecuteAsync("UPDATE template_versions SET name = name"); // WAL that nobody has read
+
+        var status = await CliRun.ExecuteAsync(settings, "status");
+
+        Assert.Contains($"change feed: slot {slot} inactive (no worker streams from it), lag ", status.StandardError, StringComparison.Ordinal);
+        await using var isolated = await IsolatedBroker.CreateAsync(broker);
+        await using var host = await WorkerHost.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?> { ["ChangeFeed:Enabled"] = "true", ["ChangeFeed:SlotName"] = slot });
+        using var metrics = new MetricRecorder(host.Services);
+        await Eventually.TrueAsync(() => Task.FromResult(metrics.Gauge("prebuilds.change_feed.lag") is >= 0), "the lag gauge reports");
+        await Eventually.TrueAsync(async () => (await CliRun.ExecuteAsync(settings, "status")).StandardError.Contains($"change feed: slot {slot} active", StringComparison.Ordinal), "status sees the feed active");
+    }
+
+    /// <summary>The worker process streaming from the slot, by the application name its replication connection carries.</summary>
+    private static async Task<int?> StreamingProcessAsync(TestDatabase db, string slot)
+    {
+        var name = await db.ScalarAsync<string?>(
+            "SELECT coalesce((SELECT a.application_name FROM pg_replication_slots s JOIN pg_stat_activity a ON a.pid = s.active_pid WHERE s.slot_name = @slot), '')", new { slot });
+        return name is { Length: > 0 } && int.TryParse(name.Split(' ')[^1], out var pid) ? pid : null;
+    }
+
     /// <summary>The feed set up with a slot of its own (slot names are per server), and a worker streaming from it.</summary>
     private async Task<Feed> FeedAsync(TestDatabase db)
     {
@@ -66,13 +113,14 @@ public sealed class ChangeFeedTests(PostgresServer server, RabbitMqBroker broker
         {
             ["ChangeFeed:Enabled"] = "true",
             ["ChangeFeed:SlotName"] = slot,
+            ["ChangeFeed:RetryInterval"] = "00:00:02",
         });
         await Eventually.TrueAsync(() => db.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = @slot AND active)", new { slot }),
             () => $"the worker streams from its slot\n{worker.Output}");
-        return new Feed(worker, isolated);
+        return new Feed(worker, isolated, slot, new Dictionary<string, string?> { ["ChangeFeed:Enabled"] = "true", ["ChangeFeed:SlotName"] = slot, ["ChangeFeed:RetryInterval"] = "00:00:02" });
     }
 
-    private sealed record Feed(WorkerProcess Worker, IsolatedBroker Broker) : IAsyncDisposable
+    private sealed record Feed(WorkerProcess Worker, IsolatedBroker Broker, string Slot, Dictionary<string, string?> Settings) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {

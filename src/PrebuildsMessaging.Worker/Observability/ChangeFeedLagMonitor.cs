@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PrebuildsMessaging.ChangeFeed;
+using PrebuildsMessaging.Configuration;
+
+namespace PrebuildsMessaging.Observability;
+
+/// <summary>
+/// With the change feed on, reads every 30 s how much WAL its slot holds back, for the <c>prebuilds.change_feed.lag</c>
+/// gauge, and logs a warning while that passes ChangeFeed:LagWarningBytes (an abandoned slot fills the disk).
+/// </summary>
+public sealed partial class ChangeFeedLagMonitor(
+    IOptions<ChangeFeedOptions> options,
+    ChangeFeedSlot slot,
+    PrebuildsMetrics metrics,
+    TimeProvider timeProvider,
+    ILogger<ChangeFeedLagMonitor> logger) : BackgroundService
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var feed = options.Value;
+        if (!feed.Enabled)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(Interval, timeProvider);
+        do
+        {
+            try
+            {
+                var state = await slot.ReadAsync(feed.SlotName, stoppingToken).ConfigureAwait(false);
+                metrics.ChangeFeedLag(state.LagBytes);
+                if (!state.Exists)
+                {
+                    LogMissing(logger, feed.SlotName);
+                }
+                else if (state.LagBytes > feed.LagWarningBytes)
+                {
+                    LogLagging(logger, feed.SlotName, state.LagBytes.Value, feed.LagWarningBytes);
+                }
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+            {
+                LogUnknown(logger, ex.Message);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Change feed: replication slot {Slot} holds back {LagBytes} bytes of WAL, more than ChangeFeed:LagWarningBytes ({Threshold}); PostgreSQL keeps that WAL on disk until a worker reads it")]
+    private static partial void LogLagging(ILogger logger, string slot, long lagBytes, long threshold);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Change feed: replication slot {Slot} does not exist; create it with: PrebuildsMessaging migrate --with-change-feed")]
+    private static partial void LogMissing(ILogger logger, string slot);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not read the change feed's slot: {Reason}")]
+    private static partial void LogUnknown(ILogger logger, string reason);
+}
