@@ -87,6 +87,18 @@ public sealed class ChangeFeedWithoutLogicalWalTests
             var line = Assert.Single(migrate.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("Failed:", StringComparison.Ordinal));
             Assert.Contains("wal_level = logical", line, StringComparison.Ordinal);
             Assert.Contains("this server has wal_level = replica", line, StringComparison.Ordinal);
+
+            // A worker with the feed enabled stops at start with the same line.
+            var run = await CliRun.ExecuteAsync(new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Postgres"] = admin,
+                ["ChangeFeed:Enabled"] = "true",
+                ["Bus:Transport"] = "InMemory", // no broker needed to reach the feed's check
+                ["Schedule:Store"] = "InMemory",
+                ["Health:Enabled"] = "false",
+            }, "run");
+            Assert.NotEqual(0, run.ExitCode);
+            Assert.Contains("Failed: The change feed needs PostgreSQL's wal_level = logical, and this server has wal_level = replica", run.StandardError, StringComparison.Ordinal);
         }
         finally
         {

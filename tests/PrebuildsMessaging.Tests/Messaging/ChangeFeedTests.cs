@@ -56,6 +56,25 @@ public sealed class ChangeFeedTests(PostgresServer server, RabbitMqBroker broker
     }
 
     [Fact]
+    public async Task A_transaction_of_500_presets_is_one_request_for_its_organization()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var org = await db.Seed.OrganizationAsync();
+        await db.Seed.TemplatesAsync(org, presets: 0);
+        await using var feed = await FeedAsync(db);
+        await using var recorder = await ExchangeRecorder.StartAsync(feed.Broker.AmqpUri, "PrebuildsMessaging.Contracts:ReconcileRequested");
+
+        await db.ExecuteAsync(
+            "INSERT INTO template_version_presets (template_version_id, name, desired_instances) SELECT tv.id, 'p' || n, 1 FROM template_versions tv, generate_series(1, 500) n WHERE tv.organization_id = @org",
+            new { org });
+
+        await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), () => $"converged\n{feed.Worker.Output}", Within);
+        var requests = recorder.Messages.Where(m => m.GetProperty("source").GetString() == "change-feed").ToList();
+        var request = Assert.Single(requests);
+        Assert.Equal([org], request.GetProperty("organizationIds").EnumerateArray().Select(e => e.GetGuid()));
+    }
+
+    [Fact]
     public async Task Of_two_workers_one_streams_and_when_it_is_killed_the_other_takes_over_within_15_s()
     {
         await using var db = await server.CreateDatabaseAsync();
