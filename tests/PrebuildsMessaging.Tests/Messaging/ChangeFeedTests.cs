@@ -56,6 +56,36 @@ public sealed class ChangeFeedTests(PostgresServer server, RabbitMqBroker broker
     }
 
     [Fact]
+    public async Task A_deleted_prebuilds_group_is_created_again_within_3_s()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var org = await db.Seed.OrganizationWithPrebuildsAsync();
+        await db.ReconcileOnceAsync();
+        await using var feed = await FeedAsync(db);
+
+        await db.ExecuteAsync("DELETE FROM group_members WHERE user_id = @user", new { user = db.PrebuildsUserId });
+        await db.ExecuteAsync("DELETE FROM groups WHERE organization_id = @org AND name = 'coderprebuiltworkspaces'", new { org });
+
+        await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), () => $"the group is back within 3 s\n{feed.Worker.Output}", Within);
+    }
+
+    [Fact]
+    public async Task A_change_made_while_the_worker_was_killed_is_handled_after_the_restart()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var org = await db.Seed.OrganizationAsync();
+        await db.Seed.TemplatesAsync(org, presets: 0);
+        await using var feed = await FeedAsync(db);
+        await feed.Worker.KillAsync(); // SIGKILL: nothing acknowledged on the way out
+
+        await db.ExecuteAsync("INSERT INTO template_version_presets (template_version_id, name, desired_instances) SELECT id, 'p', 1 FROM template_versions WHERE organization_id = @org", new { org });
+        Assert.False(await db.Seed.ConvergedAsync(org, db.PrebuildsUserId));
+
+        await using var restarted = await WorkerProcess.StartAsync(db, feed.Broker.AmqpUri, feed.Settings);
+        await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), () => $"converged after the restart\n{restarted.Output}", TimeSpan.FromSeconds(15));
+    }
+
+    [Fact]
     public async Task A_transaction_of_500_presets_is_one_request_for_its_organization()
     {
         await using var db = await server.CreateDatabaseAsync();
