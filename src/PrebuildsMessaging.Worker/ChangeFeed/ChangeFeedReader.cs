@@ -63,13 +63,15 @@ public sealed partial class ChangeFeedReader(
             {
                 LogStandingBy(logger, feed.SlotName, feed.RetryInterval.TotalSeconds);
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or MassTransitException && !stoppingToken.IsCancellationRequested)
-            {
-                LogInterrupted(logger, feed.SlotName, feed.RetryInterval.TotalSeconds, ex.Message);
-            }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception ex)
+            {
+                // Whatever broke the stream (the database, the broker, the stream itself), nothing was acknowledged past
+                // the last confirmed request: start again from there, and never take the worker down.
+                LogInterrupted(logger, feed.SlotName, feed.RetryInterval.TotalSeconds, ex.Message);
             }
 
             await Task.Delay(feed.RetryInterval, timeProvider, stoppingToken).ConfigureAwait(false);
