@@ -81,6 +81,20 @@ public sealed class RabbitMqManagementClient : IDisposable
         granted.EnsureSuccessStatusCode();
     }
 
+    /// <summary>Sets a policy on this client's virtual host (e.g. a length limit on a queue).</summary>
+    public async Task SetPolicyAsync(string name, string pattern, object definition, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Put, $"api/policies/{virtualHost}/{Uri.EscapeDataString(name)}",
+            new { pattern, definition, priority = 10, applyTo = "queues" }, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+
+    public async Task DeletePolicyAsync(string name, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Delete, $"api/policies/{virtualHost}/{Uri.EscapeDataString(name)}", null, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+
     /// <summary>Deletes a virtual host and everything in it.</summary>
     public async Task DeleteVirtualHostAsync(string name, CancellationToken cancellationToken)
     {

@@ -86,6 +86,27 @@ public sealed class ChangeFeedTests(PostgresServer server, RabbitMqBroker broker
     }
 
     [Fact]
+    public async Task A_worker_killed_after_it_published_and_before_the_broker_confirmed_loses_nothing()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var org = await db.Seed.OrganizationAsync();
+        await db.Seed.TemplatesAsync(org, presets: 0);
+        await using var feed = await FeedAsync(db);
+        // The broker refuses every request to the reconcile queue: the worker publishes, and never gets a confirm.
+        await feed.Broker.Management.SetPolicyAsync("refuse-requests", "^prebuilds-reconcile$", new Dictionary<string, object> { ["max-length"] = 0, ["overflow"] = "reject-publish" }, CancellationToken.None);
+        await Eventually.TrueAsync(async () => (await feed.Broker.QueueAsync("prebuilds-reconcile")).TryGetProperty("effective_policy_definition", out var policy)
+            && policy.ValueKind == System.Text.Json.JsonValueKind.Object && policy.TryGetProperty("overflow", out _), "the policy applies");
+
+        await db.ExecuteAsync("INSERT INTO template_version_presets (template_version_id, name, desired_instances) SELECT id, 'p', 1 FROM template_versions WHERE organization_id = @org", new { org });
+        await Eventually.TrueAsync(() => Task.FromResult(feed.Worker.Output.Contains("BasicPublishAsync failed", StringComparison.Ordinal)), () => $"the publish was refused\n{feed.Worker.Output}");
+        await feed.Worker.KillAsync();
+        await feed.Broker.Management.DeletePolicyAsync("refuse-requests", CancellationToken.None);
+
+        await using var restarted = await WorkerProcess.StartAsync(db, feed.Broker.AmqpUri, feed.Settings);
+        await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), () => $"the change is handled after the restart\n{restarted.Output}", TimeSpan.FromSeconds(15));
+    }
+
+    [Fact]
     public async Task A_transaction_of_500_presets_is_one_request_for_its_organization()
     {
         await using var db = await server.CreateDatabaseAsync();
