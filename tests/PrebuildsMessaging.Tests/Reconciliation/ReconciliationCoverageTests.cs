@@ -24,6 +24,16 @@ public sealed class ReconciliationCoverageTests
     }
 
     [Fact]
+    public void A_change_feed_request_is_coalesced_like_any_change_event()
+    {
+        var coverage = new ReconciliationCoverage();
+        coverage.Record(ReconciliationScope.For([OrgA]), ReadStarted);
+
+        Assert.True(coverage.Covers(Request(ReconcileSources.ChangeFeed, ReadStarted - TimeSpan.FromSeconds(1), OrgA), Skew));
+        Assert.False(coverage.Covers(Request(ReconcileSources.ChangeFeed, ReadStarted, OrgA), Skew));
+    }
+
+    [Fact]
     public void A_change_made_within_the_clock_skew_margin_of_the_read_or_after_it_is_not_covered()
     {
         var coverage = new ReconciliationCoverage();
