@@ -14,6 +14,9 @@ public sealed class ChangeFeedOptions
     /// <summary>A warning is logged while the slot holds back more WAL than this (bytes); the gauge reports it always.</summary>
     public long LagWarningBytes { get; set; } = 1L << 30;
 
+    /// <summary>How often the worker reads the slot's lag (for the gauge and the warning).</summary>
+    public TimeSpan LagCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often a replica that does not hold the slot (or lost its stream) tries again.</summary>
     public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

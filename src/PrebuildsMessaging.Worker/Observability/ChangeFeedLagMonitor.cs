@@ -7,7 +7,7 @@ using PrebuildsMessaging.Configuration;
 namespace PrebuildsMessaging.Observability;
 
 /// <summary>
-/// With the change feed on, reads every 30 s how much WAL its slot holds back, for the <c>prebuilds.change_feed.lag</c>
+/// With the change feed on, reads every ChangeFeed:LagCheckInterval (30 s) how much WAL its slot holds back, for the <c>prebuilds.change_feed.lag</c>
 /// gauge, and logs a warning while that passes ChangeFeed:LagWarningBytes (an abandoned slot fills the disk).
 /// </summary>
 public sealed partial class ChangeFeedLagMonitor(
@@ -17,8 +17,6 @@ public sealed partial class ChangeFeedLagMonitor(
     TimeProvider timeProvider,
     ILogger<ChangeFeedLagMonitor> logger) : BackgroundService
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var feed = options.Value;
@@ -27,7 +25,7 @@ public sealed partial class ChangeFeedLagMonitor(
             return;
         }
 
-        using var timer = new PeriodicTimer(Interval, timeProvider);
+        using var timer = new PeriodicTimer(feed.LagCheckInterval, timeProvider);
         do
         {
             try

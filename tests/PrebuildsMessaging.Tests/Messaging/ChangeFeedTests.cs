@@ -164,6 +164,30 @@ public sealed class ChangeFeedTests(PostgresServer server, RabbitMqBroker broker
         await Eventually.TrueAsync(async () => (await CliRun.ExecuteAsync(settings, "status")).StandardError.Contains($"change feed: slot {slot} active", StringComparison.Ordinal), "status sees the feed active");
     }
 
+    [Fact]
+    public async Task A_slot_holding_back_more_wal_than_the_threshold_is_warned_about()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var slot = $"prebuilds_test_{Guid.NewGuid():N}";
+        Assert.Equal(0, (await CliRun.ExecuteAsync(new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = db.ConnectionString, ["ChangeFeed:SlotName"] = slot }, "migrate", "--with-change-feed")).ExitCode);
+        await using var isolated = await IsolatedBroker.CreateAsync(broker);
+        await using var worker = await WorkerProcess.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?>
+        {
+            ["ChangeFeed:Enabled"] = "true",
+            ["ChangeFeed:SlotName"] = slot,
+            ["ChangeFeed:LagWarningBytes"] = "1024",
+            ["ChangeFeed:LagCheckInterval"] = "00:00:01",
+        });
+
+        // WAL the feed does not publish (users is not in the publication), so nothing is acknowledged past it.
+        await Eventually.TrueAsync(async () =>
+        {
+            await db.ExecuteAsync("UPDATE users SET updated_at = now()");
+            return worker.Output.Contains($"replication slot {slot} holds back", StringComparison.Ordinal);
+        }, () => $"the lag warning\n{worker.Output}");
+        Assert.Contains("ChangeFeed:LagWarningBytes (1024)", worker.Output, StringComparison.Ordinal);
+    }
+
     /// <summary>The worker process streaming from the slot, by the application name its replication connection carries.</summary>
     private static async Task<int?> StreamingProcessAsync(TestDatabase db, string slot)
     {
