@@ -16,10 +16,10 @@ public sealed partial class ClusterFailoverTests(PostgresServer server, RabbitMq
     {
         await using var db = await server.CreateDatabaseAsync();
         var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(Organizations);
-        // The worker runs at its defaults; the database is slowed down instead (10 ms per group membership written),
+        // The worker runs at its defaults; the database is slowed down instead (30 ms per group membership written),
         // so that the node stops while most organizations are still to do.
         await db.ScalarAsync<int>("""
-            CREATE FUNCTION test_slow_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.01); RETURN NEW; END $$;
+            CREATE FUNCTION test_slow_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.03); RETURN NEW; END $$;
             CREATE TRIGGER test_slow_insert BEFORE INSERT ON group_members FOR EACH ROW EXECUTE FUNCTION test_slow_insert();
             SELECT 1
             """);
