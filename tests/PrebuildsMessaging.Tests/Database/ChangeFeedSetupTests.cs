@@ -116,20 +116,6 @@ public sealed class ChangeFeedWithoutLogicalWalTests
         return port;
     }
 
-    private static async Task NativePostgresAsync(string command)
-    {
-        var script = RepositoryFiles.Path("compose", "native", "postgres.sh");
-        var info = new System.Diagnostics.ProcessStartInfo("bash", ["-c", $"source '{script}' && {command}"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.Environment.Remove("PG_EXTRA_OPTS");
-        using var process = System.Diagnostics.Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"{command}: {await output}{await errors}");
-    }
+    // Without the test server's own options (its wal_level = logical).
+    private static Task NativePostgresAsync(string command) => Shell.ScriptAsync("postgres.sh", command, new Dictionary<string, string?> { ["PG_EXTRA_OPTS"] = "" });
 }

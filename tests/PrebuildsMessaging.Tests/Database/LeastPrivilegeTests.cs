@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Npgsql;
 using PrebuildsMessaging.Tests.Infrastructure;
 
@@ -80,28 +79,16 @@ public sealed class LeastPrivilegeTests(PostgresServer server, RabbitMqBroker br
         return (name, password, connectionString);
     }
 
-    private static async Task PsqlAsync(TestDatabase db, params string[] args)
+    private static Task PsqlAsync(TestDatabase db, params string[] args)
     {
         var admin = new NpgsqlConnectionStringBuilder(db.ConnectionString);
-        var info = new ProcessStartInfo("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", .. args])
+        return Shell.RunAsync("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", .. args], new Dictionary<string, string?>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.Environment["PGHOST"] = admin.Host;
-        info.Environment["PGPORT"] = admin.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        info.Environment["PGUSER"] = admin.Username;
-        info.Environment["PGDATABASE"] = admin.Database;
-        if (!string.IsNullOrEmpty(admin.Password))
-        {
-            info.Environment["PGPASSWORD"] = admin.Password;
-        }
-
-        using var process = Process.Start(info)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"psql {string.Join(' ', args)}: {await stderr}");
+            ["PGHOST"] = admin.Host,
+            ["PGPORT"] = admin.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["PGUSER"] = admin.Username,
+            ["PGDATABASE"] = admin.Database,
+            ["PGPASSWORD"] = admin.Password,
+        });
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using PrebuildsMessaging.Messaging;
 using PrebuildsMessaging.Operations;
@@ -77,23 +76,5 @@ public sealed class RabbitMqCluster : IAsyncLifetime
             }
         });
 
-    private static async Task ScriptAsync(string command)
-    {
-        var script = RepositoryFiles.Path("compose", "native", "rabbitmq-cluster.sh");
-        var info = new ProcessStartInfo("bash", ["-c", $"source '{script}' && {command}"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{command} failed ({process.ExitCode}):\n{await output}\n{await errors}");
-        }
-    }
+    private static Task ScriptAsync(string command) => Shell.ScriptAsync("rabbitmq-cluster.sh", command);
 }
