@@ -51,6 +51,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<DatabaseMigrator>();
         services.TryAddSingleton<ChangeFeedSetup>();
         services.TryAddSingleton<PrebuildsMessaging.ChangeFeed.ChangeFeedSlot>();
+        services.TryAddSingleton<PrebuildsMessaging.ChangeFeed.ChangeFeedReplicas>();
         services.TryAddSingleton<DemoData>();
         return services;
     }

@@ -13,5 +13,6 @@ public static class WorkerServiceCollectionExtensions
         .AddPrebuildsMessaging(configuration)
         .AddPrebuildsSchedule(configuration)
         .AddPrebuildsObservability(configuration)
+        .AddSingleton<ChangeFeed.ChangeFeedStatus>()
         .AddHostedService<ChangeFeed.ChangeFeedReader>();
 }

@@ -8,7 +8,10 @@ public sealed class ChangeFeedOptions
     /// <summary>Follow Coder's database changes through the replication slot (opt-in).</summary>
     public bool Enabled { get; set; }
 
-    /// <summary>The logical replication slot; slot names are per server, so two Coder databases on one server need two names.</summary>
+    /// <summary>
+    /// The temporary logical replication slot the elected replica creates on each connection; PostgreSQL drops it when
+    /// that connection ends. Slot names are per server, so two Coder databases on one server need two names.
+    /// </summary>
     public string SlotName { get; set; } = "prebuilds_messaging";
 
     /// <summary>A warning is logged while the slot holds back more WAL than this (bytes); the gauge reports it always.</summary>
@@ -17,6 +20,9 @@ public sealed class ChangeFeedOptions
     /// <summary>How often the worker reads the slot's lag (for the gauge and the warning).</summary>
     public TimeSpan LagCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often a replica that does not hold the slot (or lost its stream) tries again.</summary>
+    /// <summary>How long a replica that cannot stream waits before it tries again (a stream that was lost is tried again at once).</summary>
     public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A replica that has been unable to stream for longer than this says so once, at Warning.</summary>
+    public TimeSpan UnavailableWarningAfter { get; set; } = TimeSpan.FromMinutes(1);
 }

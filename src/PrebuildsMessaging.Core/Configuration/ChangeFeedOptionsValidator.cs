@@ -18,6 +18,11 @@ internal sealed partial class ChangeFeedOptionsValidator : IValidateOptions<Chan
             failures.Add($"{ChangeFeedOptions.SectionName}:RetryInterval and {ChangeFeedOptions.SectionName}:LagCheckInterval must be more than 0.");
         }
 
+        if (options.UnavailableWarningAfter <= TimeSpan.Zero)
+        {
+            failures.Add($"{ChangeFeedOptions.SectionName}:UnavailableWarningAfter must be more than 0.");
+        }
+
         if (options.LagWarningBytes < 0)
         {
             failures.Add($"{ChangeFeedOptions.SectionName}:LagWarningBytes must be 0 or more.");

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dapper;
 using MassTransit;
 using Microsoft.Extensions.Hosting;
@@ -12,15 +13,17 @@ using PrebuildsMessaging.Contracts;
 using PrebuildsMessaging.Database;
 using PrebuildsMessaging.Database.Migrations;
 using PrebuildsMessaging.Messaging;
+using PrebuildsMessaging.Observability;
 
 namespace PrebuildsMessaging.ChangeFeed;
 
 /// <summary>
-/// Streams Coder's own database changes from the replication slot (pgoutput) and turns each committed transaction
-/// that can create a need into one ReconcileRequested (source change-feed) for its organizations. A position is
-/// acknowledged to PostgreSQL only after the bus confirmed the request for every change up to it, so a crash replays
-/// from the last acknowledged transaction; duplicates are harmless. A slot admits one reader: the other replicas stand
-/// by and try again every few seconds.
+/// Follows Coder's own database changes and turns each committed transaction that can create a need into one
+/// ReconcileRequested (source change-feed) for its organizations. On every (re)connection the replica that wins the
+/// election (<see cref="ChangeFeedLease"/>) creates a temporary slot, requests one reconciliation of every
+/// organization (the snapshot), and only then streams from the slot. The slot lives exactly as long as this
+/// connection, so Coder's database never keeps WAL for a worker that is gone; and nothing is missed, whatever happened
+/// while no replica streamed (see <see cref="BeginAsync"/> for why).
 /// </summary>
 public sealed partial class ChangeFeedReader(
     IOptions<ChangeFeedOptions> options,
@@ -28,10 +31,19 @@ public sealed partial class ChangeFeedReader(
     IOptions<PrebuildsOptions> prebuilds,
     NpgsqlDataSource dataSource,
     IBus bus,
+    ChangeFeedStatus status,
+    PrebuildsMetrics metrics,
     TimeProvider timeProvider,
     ILogger<ChangeFeedReader> logger) : BackgroundService
 {
-    private const string SlotInUse = "55006";
+    private const string DuplicateObject = "42710";
+
+    /// <summary>How often, between transactions, the reader tells PostgreSQL it has everything it was sent.</summary>
+    private static readonly TimeSpan IdleAcknowledgeInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>This replica's name in pg_stat_activity: the process id first, since PostgreSQL cuts names at 63 bytes.</summary>
+    public static string ApplicationName { get; } =
+        string.Create(CultureInfo.InvariantCulture, $"{ChangeFeedReplicas.ApplicationNamePrefix}{Environment.ProcessId}@{Environment.MachineName}");
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -55,13 +67,21 @@ public sealed partial class ChangeFeedReader(
 
         while (!stoppingToken.IsCancellationRequested)
         {
+            DateTimeOffset? streamingSince = null;
             try
             {
-                await StreamAsync(feed.SlotName, stoppingToken).ConfigureAwait(false);
-            }
-            catch (PostgresException ex) when (ex.SqlState == SlotInUse)
-            {
-                LogStandingBy(logger, feed.SlotName, feed.RetryInterval.TotalSeconds);
+                await using var lease = await ChangeFeedLease.OpenAsync(
+                    ServiceConnectionString.From(postgres.Value.ConnectionString), ApplicationName, feed.SlotName, stoppingToken).ConfigureAwait(false);
+                if (!await lease.TryAcquireAsync(stoppingToken).ConfigureAwait(false))
+                {
+                    status.StandingBy(lease.Server);
+                    await lease.AcquireAsync(stoppingToken).ConfigureAwait(false);
+                }
+
+                await using var replication = await BeginAsync(lease, feed.SlotName, stoppingToken).ConfigureAwait(false);
+                streamingSince = timeProvider.GetUtcNow();
+                await StreamAsync(replication, feed.SlotName, stoppingToken).ConfigureAwait(false);
+                status.Unavailable("PostgreSQL ended the replication stream");
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -69,33 +89,124 @@ public sealed partial class ChangeFeedReader(
             }
             catch (Exception ex)
             {
-                // Whatever broke the stream (the database, the broker, the stream itself), nothing was acknowledged past
-                // the last confirmed request: start again from there, and never take the worker down.
-                LogInterrupted(logger, feed.SlotName, feed.RetryInterval.TotalSeconds, ex.Message);
+                // Whatever broke (the database, a failover, the broker, the stream itself), the temporary slot went
+                // with its connection, and the next connection starts with a snapshot: nothing is lost by trying again.
+                status.Unavailable(ChangeFeedFailure.Reason(ex));
             }
 
-            await Task.Delay(feed.RetryInterval, timeProvider, stoppingToken).ConfigureAwait(false);
+            // A stream that was lost is taken up again at once (on whichever server is the primary now); anything else,
+            // and a stream that keeps failing as soon as it starts, waits for the retry interval.
+            if (streamingSince is not { } since || timeProvider.GetUtcNow() - since < feed.RetryInterval)
+            {
+                await Task.Delay(feed.RetryInterval, timeProvider, stoppingToken).ConfigureAwait(false);
+            }
         }
     }
 
-    private async Task StreamAsync(string slotName, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates the temporary slot and requests the snapshot. This is where "nothing is missed" is made:
+    /// <list type="number">
+    /// <item>CREATE_REPLICATION_SLOT returns once the slot has reached its consistent point: every transaction that
+    /// commits after that point will be decoded from the slot, and streamed below.</item>
+    /// <item>The snapshot request is stamped and published only after that, and the reconcile consumer's status query
+    /// starts after it arrived (coverage by an earlier read only counts reads that started after the request was
+    /// made), so that query's snapshot sees every transaction that committed before the consistent point.</item>
+    /// <item>The stream starts only once the broker confirmed the request; if it never does, the connection (and the
+    /// slot) is dropped and the next connection starts again with a snapshot.</item>
+    /// </list>
+    /// So a change committed before the slot existed is covered by the snapshot, and one committed after by the
+    /// stream; one in between is seen by both, which is harmless.
+    /// </summary>
+    private async Task<LogicalReplicationConnection> BeginAsync(ChangeFeedLease lease, string slotName, CancellationToken cancellationToken)
     {
-        // Named after this process, so that pg_stat_replication tells which replica streams.
-        var connectionString = new NpgsqlConnectionStringBuilder(ServiceConnectionString.From(postgres.Value.ConnectionString))
+        var builder = new NpgsqlConnectionStringBuilder(ServiceConnectionString.From(postgres.Value.ConnectionString))
         {
-            ApplicationName = $"PrebuildsMessaging change feed {Environment.ProcessId}",
-        }.ConnectionString;
-        await using var connection = new LogicalReplicationConnection(connectionString);
-        await connection.Open(cancellationToken).ConfigureAwait(false);
+            Host = lease.Host,
+            Port = lease.Port,
+            ApplicationName = ApplicationName,
+        };
+        builder.Remove("Target Session Attributes");
+        var replication = new LogicalReplicationConnection(builder.ConnectionString);
+        try
+        {
+            await replication.Open(cancellationToken).ConfigureAwait(false);
+            if (!await lease.PublicationExistsAsync(ChangeFeedSetup.PublicationName, cancellationToken).ConfigureAwait(false))
+            {
+                throw new ChangeFeedUnavailableException(
+                    $"the publication {ChangeFeedSetup.PublicationName} does not exist in this database; create it with `migrate --with-change-feed`");
+            }
+
+            await CreateSlotAsync(replication, lease, slotName, cancellationToken).ConfigureAwait(false);
+            await bus.Publish(ReconcileRequestedFactory.All(ReconcileSources.ChangeFeed, timeProvider), cancellationToken).ConfigureAwait(false);
+            metrics.ChangeFeedSnapshot();
+            status.Streaming(lease.Server, slotName);
+            return replication;
+        }
+        catch
+        {
+            await replication.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task CreateSlotAsync(LogicalReplicationConnection replication, ChangeFeedLease lease, string slotName, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await replication.CreatePgOutputReplicationSlot(slotName, temporarySlot: true, slotSnapshotInitMode: LogicalSlotSnapshotInitMode.NoExport,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (ex.SqlState == DuplicateObject)
+        {
+            var existing = await lease.ReadSlotAsync(slotName, cancellationToken).ConfigureAwait(false);
+            if (existing is not { Temporary: false, Active: false })
+            {
+                throw new ChangeFeedUnavailableException(existing is { Temporary: false }
+                    ? $"the permanent replication slot {slotName} of an earlier version is streamed by a worker of that version; it is dropped once that worker stops"
+                    : $"a temporary replication slot {slotName} is held by another reader on this server: give each Coder database on one server its own ChangeFeed:SlotName");
+            }
+
+            // A permanent slot left by an earlier version keeps WAL for no one: this version never reads it.
+            var lag = await lease.SlotLagAsync(slotName, cancellationToken).ConfigureAwait(false);
+            await replication.DropReplicationSlot(slotName, cancellationToken: cancellationToken).ConfigureAwait(false);
+            LogDroppedPermanentSlot(logger, slotName, lag ?? 0);
+            await replication.CreatePgOutputReplicationSlot(slotName, temporarySlot: true, slotSnapshotInitMode: LogicalSlotSnapshotInitMode.NoExport,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task StreamAsync(LogicalReplicationConnection replication, string slotName, CancellationToken cancellationToken)
+    {
         var slot = new PgOutputReplicationSlot(slotName);
         var replicationOptions = new PgOutputReplicationOptions(ChangeFeedSetup.PublicationName, PgOutputProtocolVersion.V1);
         var transaction = new List<RowChange>();
-        LogStreaming(logger, slotName);
-        await foreach (var message in connection.StartReplication(slot, replicationOptions, cancellationToken).ConfigureAwait(false))
+
+        // Between transactions everything PostgreSQL sent has been handled, so the position it last reported (a
+        // keepalive's, or the next transaction's start) may be acknowledged: a slot of a reader that runs never holds
+        // back the WAL of Coder's writes that the publication leaves out.
+        var gate = new Lock();
+        var inTransaction = false;
+        await using var idleAcknowledge = timeProvider.CreateTimer(_ =>
+        {
+            lock (gate)
+            {
+                if (!inTransaction && replication.LastReceivedLsn > replication.LastFlushedLsn)
+                {
+                    replication.SetReplicationStatus(replication.LastReceivedLsn);
+                }
+            }
+        }, null, IdleAcknowledgeInterval, IdleAcknowledgeInterval).ConfigureAwait(false);
+
+        await foreach (var message in replication.StartReplication(slot, replicationOptions, cancellationToken).ConfigureAwait(false))
         {
             switch (message)
             {
                 case BeginMessage:
+                    lock (gate)
+                    {
+                        inTransaction = true;
+                    }
+
                     transaction.Clear();
                     break;
                 case InsertMessage insert:
@@ -113,9 +224,14 @@ public sealed partial class ChangeFeedReader(
                 case CommitMessage commit:
                     await PublishAsync(ChangeFeedNeeds.Of(transaction, prebuilds.Value.UserId), cancellationToken).ConfigureAwait(false);
                     transaction.Clear();
-                    // Only now may PostgreSQL forget this transaction: its request is on the bus.
-                    connection.SetReplicationStatus(commit.TransactionEndLsn);
-                    await connection.SendStatusUpdate(cancellationToken).ConfigureAwait(false);
+                    lock (gate)
+                    {
+                        // Only now may PostgreSQL forget this transaction: its request is on the bus.
+                        replication.SetReplicationStatus(commit.TransactionEndLsn);
+                        inTransaction = false;
+                    }
+
+                    await replication.SendStatusUpdate(cancellationToken).ConfigureAwait(false);
                     break;
             }
         }
@@ -162,15 +278,9 @@ public sealed partial class ChangeFeedReader(
         return values;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Change feed: streaming from replication slot {Slot}")]
-    private static partial void LogStreaming(ILogger logger, string slot);
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Change feed: a change asks for a reconciliation of {Scope}")]
     private static partial void LogRequested(ILogger logger, string scope);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Change feed: replication slot {Slot} is read by another replica; standing by, trying again in {Seconds} s")]
-    private static partial void LogStandingBy(ILogger logger, string slot, double seconds);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Change feed: streaming from replication slot {Slot} stopped ({Reason}); trying again in {Seconds} s")]
-    private static partial void LogInterrupted(ILogger logger, string slot, double seconds, string reason);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Change feed: dropped the permanent replication slot {Slot} left by an earlier version (it held {LagBytes} bytes of WAL); this version streams from a temporary slot")]
+    private static partial void LogDroppedPermanentSlot(ILogger logger, string slot, long lagBytes);
 }

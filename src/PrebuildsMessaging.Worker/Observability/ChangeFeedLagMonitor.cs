@@ -7,12 +7,14 @@ using PrebuildsMessaging.Configuration;
 namespace PrebuildsMessaging.Observability;
 
 /// <summary>
-/// With the change feed on, reads every ChangeFeed:LagCheckInterval (30 s) how much WAL its slot holds back, for the <c>prebuilds.change_feed.lag</c>
-/// gauge, and logs a warning while that passes ChangeFeed:LagWarningBytes (an abandoned slot fills the disk).
+/// On the replica that streams, reads every ChangeFeed:LagCheckInterval (30 s) how much WAL its temporary slot holds
+/// back, for the <c>prebuilds.change_feed.lag</c> gauge, and logs a warning while that passes ChangeFeed:LagWarningBytes
+/// (a reader that falls behind, e.g. because the broker does not confirm its requests). Other replicas report no lag.
 /// </summary>
 public sealed partial class ChangeFeedLagMonitor(
     IOptions<ChangeFeedOptions> options,
     ChangeFeedSlot slot,
+    ChangeFeedStatus status,
     PrebuildsMetrics metrics,
     TimeProvider timeProvider,
     ILogger<ChangeFeedLagMonitor> logger) : BackgroundService
@@ -28,15 +30,17 @@ public sealed partial class ChangeFeedLagMonitor(
         using var timer = new PeriodicTimer(feed.LagCheckInterval, timeProvider);
         do
         {
+            if (status.Current != ChangeFeedState.Streaming)
+            {
+                metrics.ChangeFeedLag(null);
+                continue;
+            }
+
             try
             {
                 var state = await slot.ReadAsync(feed.SlotName, stoppingToken).ConfigureAwait(false);
                 metrics.ChangeFeedLag(state.LagBytes);
-                if (!state.Exists)
-                {
-                    LogMissing(logger, feed.SlotName);
-                }
-                else if (state.LagBytes > feed.LagWarningBytes)
+                if (state.LagBytes > feed.LagWarningBytes)
                 {
                     LogLagging(logger, feed.SlotName, state.LagBytes.Value, feed.LagWarningBytes);
                 }
@@ -51,9 +55,6 @@ public sealed partial class ChangeFeedLagMonitor(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Change feed: replication slot {Slot} holds back {LagBytes} bytes of WAL, more than ChangeFeed:LagWarningBytes ({Threshold}); PostgreSQL keeps that WAL on disk until a worker reads it")]
     private static partial void LogLagging(ILogger logger, string slot, long lagBytes, long threshold);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Change feed: replication slot {Slot} does not exist; create it with: PrebuildsMessaging migrate --with-change-feed")]
-    private static partial void LogMissing(ILogger logger, string slot);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Could not read the change feed's slot: {Reason}")]
     private static partial void LogUnknown(ILogger logger, string reason);

@@ -20,6 +20,8 @@ public sealed class PrebuildsMetrics
     private readonly Counter<long> coveredRequests;
     private int recommendedIndexPresent = -1; // unknown until first read
     private long changeFeedLagBytes = -1; // unknown, or no feed
+    private int changeFeedState = -1; // no feed
+    private readonly Counter<long> changeFeedSnapshots;
 
     public PrebuildsMetrics(IMeterFactory meterFactory)
     {
@@ -37,6 +39,10 @@ public sealed class PrebuildsMetrics
             "1 when the recommended index on template_version_presets is present and valid, 0 when not (then scoped reconciliations read every preset).");
         meter.CreateObservableGauge("prebuilds.change_feed.lag", ObserveChangeFeedLag, "By",
             "WAL the change feed's replication slot holds back: the current position minus the last one a worker acknowledged.");
+        meter.CreateObservableGauge("prebuilds.change_feed.state", ObserveChangeFeedState, "{state}",
+            "The change feed of this replica: 1 for the state it is in (streaming, standing_by, unavailable), 0 for the others.");
+        changeFeedSnapshots = meter.CreateCounter<long>("prebuilds.change_feed.snapshots", "{snapshot}",
+            "Reconciliations of every organization the change feed requested when it began to stream (each (re)connection).");
         ensures = meter.CreateCounter<long>("prebuilds.ensures", "{command}", "EnsureOrgPrebuildSetup commands handled, by outcome (ensured, organization-gone, superseded, failed).");
     }
 
@@ -69,6 +75,19 @@ public sealed class PrebuildsMetrics
     {
         var lag = Interlocked.Read(ref changeFeedLagBytes);
         return lag < 0 ? [] : [new Measurement<long>(lag)];
+    }
+
+    public void ChangeFeedState(ChangeFeed.ChangeFeedState state) => Volatile.Write(ref changeFeedState, (int)state);
+
+    public void ChangeFeedSnapshot() => changeFeedSnapshots.Add(1);
+
+    private IEnumerable<Measurement<int>> ObserveChangeFeedState()
+    {
+        var current = Volatile.Read(ref changeFeedState);
+        return current < 0
+            ? []
+            : Enum.GetValues<ChangeFeed.ChangeFeedState>().Select(state =>
+                new Measurement<int>(current == (int)state ? 1 : 0, new KeyValuePair<string, object?>("state", ChangeFeed.ChangeFeedStates.Name(state))));
     }
 
     public void RecommendedIndexPresent(bool present) => Volatile.Write(ref recommendedIndexPresent, present ? 1 : 0);

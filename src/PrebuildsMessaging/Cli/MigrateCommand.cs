@@ -21,11 +21,11 @@ internal static class MigrateCommand
         };
         var withChangeFeed = new Option<bool>("--with-change-feed")
         {
-            Description = "Also create the change feed's publication (prebuilds_messaging_changes) and replication slot (ChangeFeed:SlotName). Needs wal_level = logical, the tables' owner and REPLICATION.",
+            Description = "Also create the change feed's publication (prebuilds_messaging_changes). Needs wal_level = logical and the tables' owner; the workers create their temporary slot themselves.",
         };
         var dropChangeFeed = new Option<bool>("--drop-change-feed")
         {
-            Description = "Drop the change feed's replication slot and publication (stop the workers that stream from it first).",
+            Description = "Drop the change feed's publication, and a permanent slot ChangeFeed:SlotName left by an earlier version (stop the workers that stream first).",
         };
         var command = new Command("migrate", "Apply the service's own schema (prebuilds_messaging), and optionally Coder's development tables, the recommended index and the change feed.")
         {
@@ -49,7 +49,7 @@ internal static class MigrateCommand
             var slot = host.Services.GetRequiredService<IOptions<ChangeFeedOptions>>().Value.SlotName;
             if (parse.GetValue(withChangeFeed))
             {
-                await feed.CreateAsync(slot, token).ConfigureAwait(false);
+                await feed.CreateAsync(token).ConfigureAwait(false);
             }
             else if (parse.GetValue(dropChangeFeed))
             {

@@ -30,13 +30,11 @@ internal static class StatusCommand
             var statuses = await host.Services.GetRequiredService<PrebuildStatusReader>().ReadAsync(scope, token).ConfigureAwait(false);
             var summary = StatusSummary.Of(statuses);
             var index = await host.Services.GetRequiredService<RecommendedIndex>().ReadStateAsync(token).ConfigureAwait(false);
-            Console.Write(parse.GetValue(json) ? AsJson(statuses, summary, index) : AsTable(statuses, summary));
-            var feed = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PrebuildsMessaging.Configuration.ChangeFeedOptions>>().Value;
-            var slot = await host.Services.GetRequiredService<PrebuildsMessaging.ChangeFeed.ChangeFeedSlot>().ReadAsync(feed.SlotName, token).ConfigureAwait(false);
-            if (slot.Exists)
+            var feed = await ChangeFeedView.ReadAsync(host.Services, token).ConfigureAwait(false);
+            Console.Write(parse.GetValue(json) ? AsJson(statuses, summary, index, feed) : AsTable(statuses, summary));
+            foreach (var line in feed.Lines())
             {
-                await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"change feed: slot {feed.SlotName} {(slot.Active ? "active (a worker streams from it)" : "inactive (no worker streams from it)")}, lag {slot.LagBytes ?? 0} bytes")).ConfigureAwait(false);
+                await Console.Error.WriteLineAsync(line).ConfigureAwait(false);
             }
 
             if (index != RecommendedIndexState.Present)
@@ -65,7 +63,7 @@ internal static class StatusCommand
         return string.Join(Environment.NewLine, lines) + Environment.NewLine;
     }
 
-    private static string AsJson(IReadOnlyList<OrganizationPrebuildStatus> statuses, StatusSummary summary, RecommendedIndexState index) =>
+    private static string AsJson(IReadOnlyList<OrganizationPrebuildStatus> statuses, StatusSummary summary, RecommendedIndexState index, ChangeFeedView feed) =>
         JsonSerializer.Serialize(new
         {
             organizations = statuses.Select(s => new
@@ -79,6 +77,12 @@ internal static class StatusCommand
             }),
             total = new { organizations = summary.Organizations, converged = summary.Converged, missingPieces = summary.MissingPieces },
             recommendedIndex = index.ToString().ToLowerInvariant(),
+            changeFeed = new
+            {
+                publication = feed.Publication,
+                replicas = feed.Replicas.Select(r => new { name = r.Name, state = r.State, since = r.Since }),
+                lagBytes = feed.LagBytes,
+            },
         }, JsonOptions) + Environment.NewLine;
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };

@@ -25,7 +25,14 @@ public sealed class MetricRecorder : IDisposable
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<int>((instrument, value, _, _) => gauges[instrument.Name] = value);
+        listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) =>
+        {
+            gauges[instrument.Name] = value;
+            foreach (var tag in tags)
+            {
+                gauges[$"{instrument.Name}{{{tag.Key}={tag.Value}}}"] = value;
+            }
+        });
         listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
             if (instrument is ObservableGauge<long>)
@@ -49,6 +56,15 @@ public sealed class MetricRecorder : IDisposable
         gauges.TryRemove(instrument, out _);
         listener.RecordObservableInstruments();
         return gauges.TryGetValue(instrument, out var value) ? value : null;
+    }
+
+    /// <summary>A gauge's value now for the measurement that carries this tag, or null when it reports none.</summary>
+    public long? Gauge(string instrument, (string Key, string Value) tag)
+    {
+        var name = $"{instrument}{{{tag.Key}={tag.Value}}}";
+        gauges.TryRemove(name, out _);
+        listener.RecordObservableInstruments();
+        return gauges.TryGetValue(name, out var value) ? value : null;
     }
 
     /// <summary>The sum of a counter, or of its measurements that carry one tag value.</summary>

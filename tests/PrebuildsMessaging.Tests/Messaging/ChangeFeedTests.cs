@@ -120,13 +120,14 @@ public sealed class ChangeFeedTests(PostgresServer server, RabbitMqBroker broker
             new { org });
 
         await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), () => $"converged\n{feed.Worker.Output}", Within);
-        var requests = recorder.Messages.Where(m => m.GetProperty("source").GetString() == "change-feed").ToList();
+        // The snapshot at the start asks for every organization (no ids); the transaction asks once for its own.
+        var requests = recorder.Messages.Where(m => m.GetProperty("source").GetString() == "change-feed" && m.GetProperty("organizationIds").GetArrayLength() > 0).ToList();
         var request = Assert.Single(requests);
         Assert.Equal([org], request.GetProperty("organizationIds").EnumerateArray().Select(e => e.GetGuid()));
     }
 
     [Fact]
-    public async Task Of_two_workers_one_streams_and_when_it_is_killed_the_other_takes_over_within_15_s()
+    public async Task Of_two_workers_exactly_one_streams_and_when_it_is_killed_the_other_snapshots_and_streams_within_10_s()
     {
         await using var db = await server.CreateDatabaseAsync();
         var org = await db.Seed.OrganizationAsync();
@@ -135,33 +136,132 @@ public sealed class ChangeFeedTests(PostgresServer server, RabbitMqBroker broker
         await using var second = await WorkerProcess.StartAsync(db, feed.Broker.AmqpUri, feed.Settings);
         await Eventually.TrueAsync(() => Task.FromResult(second.Output.Contains("standing by", StringComparison.Ordinal)), () => $"the second worker stands by\n{second.Output}");
         Assert.Equal(feed.Worker.ProcessId, await StreamingProcessAsync(db, feed.Slot));
+        // The database sees the one that streams and the one that waits for the lock; status shows both.
+        var status = await CliRun.ExecuteAsync(new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = db.ConnectionString, ["ChangeFeed:SlotName"] = feed.Slot }, "status");
+        Assert.Contains($"change feed: replica {feed.Worker.ProcessId}@", status.StandardError, StringComparison.Ordinal);
+        Assert.Matches($@"replica {second.ProcessId}@\S+ standing by since", status.StandardError);
+        Assert.Matches($@"replica {feed.Worker.ProcessId}@\S+ streaming since", status.StandardError);
 
         await feed.Worker.KillAsync();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        await Eventually.TrueAsync(async () => await StreamingProcessAsync(db, feed.Slot) == second.ProcessId, () => $"the second worker streams\n{second.Output}", TimeSpan.FromSeconds(15));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15));
+        await Eventually.TrueAsync(async () => await StreamingProcessAsync(db, feed.Slot) == second.ProcessId && second.Output.Contains("(snapshot)", StringComparison.Ordinal),
+            () => $"the second worker snapshots and streams\n{second.Output}", TimeSpan.FromSeconds(10));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
 
         await db.ExecuteAsync("INSERT INTO template_version_presets (template_version_id, name, desired_instances) SELECT id, 'p', 1 FROM template_versions WHERE organization_id = @org", new { org });
         await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), () => $"converged through the second worker\n{second.Output}", Within);
     }
 
     [Fact]
-    public async Task Status_and_the_gauge_show_the_feed_and_its_lag()
+    public async Task A_slot_lost_while_the_worker_runs_is_made_again_and_changes_before_and_after_converge_within_5_s()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var before = await db.Seed.OrganizationAsync();
+        await db.Seed.TemplatesAsync(before, presets: 0);
+        var after = await db.Seed.OrganizationAsync();
+        await db.Seed.TemplatesAsync(after, presets: 0);
+        await using var feed = await FeedAsync(db);
+        var walsender = await db.ScalarAsync<int>("SELECT active_pid FROM pg_replication_slots WHERE slot_name = @slot", new { slot = feed.Slot });
+
+        // The change commits while no slot has reached its consistent point: the walsender is ended (and its temporary
+        // slot with it) inside the change's transaction, and a new slot cannot become consistent before it commits. So
+        // the new slot never decodes it; only the snapshot can find it.
+        await using (var connection = await db.DataSource.OpenConnectionAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await Dapper.SqlMapper.ExecuteAsync(connection,
+                "INSERT INTO template_version_presets (template_version_id, name, desired_instances) SELECT id, 'p', 1 FROM template_versions WHERE organization_id = @before",
+                new { before }, transaction);
+            await db.ExecuteAsync("SELECT pg_terminate_backend(@walsender)", new { walsender });
+            await Eventually.TrueAsync(async () => !await db.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = @slot AND active_pid = @walsender)", new { slot = feed.Slot, walsender }),
+                "the slot is gone with its walsender");
+            await transaction.CommitAsync();
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await db.ExecuteAsync("INSERT INTO template_version_presets (template_version_id, name, desired_instances) SELECT id, 'p', 1 FROM template_versions WHERE organization_id = @after", new { after });
+
+        await Eventually.TrueAsync(async () => await db.Seed.ConvergedAsync(before, db.PrebuildsUserId) && await db.Seed.ConvergedAsync(after, db.PrebuildsUserId),
+            () => $"both changes converged within 5 s\n{feed.Worker.Output}", TimeSpan.FromSeconds(5));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5));
+        Assert.False(feed.Worker.HasExited);
+        await Eventually.TrueAsync(async () => await StreamingProcessAsync(db, feed.Slot) == feed.Worker.ProcessId, () => $"the same process streams again\n{feed.Worker.Output}");
+    }
+
+    [Fact]
+    public async Task With_every_worker_stopped_no_slot_holds_back_the_wal_of_coders_writes()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        await using var feed = await FeedAsync(db);
+        await feed.Worker.KillAsync(); // not even a clean shutdown
+
+        // About 100 MB of WAL from writes to one of Coder's tables.
+        var start = await db.ScalarAsync<string>("SELECT pg_current_wal_lsn()::text");
+        long written = 0;
+        for (var batch = 0; written < 100L << 20; batch++)
+        {
+            await db.ExecuteAsync(
+                """
+                INSERT INTO organizations (id, name, description, created_at, updated_at, display_name, deleted)
+                SELECT gen_random_uuid(), 'wal-' || @batch || '-' || n, repeat(md5(n::text), 30), now(), now(), 'wal', false FROM generate_series(1, 20000) n
+                """, new { batch });
+            written = await db.ScalarAsync<long>("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), @start::pg_lsn)::bigint", new { start });
+        }
+
+        await Eventually.TrueAsync(async () => !await db.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE database = current_database())"),
+            "no replication slot of this database is left to hold its WAL");
+    }
+
+    [Fact]
+    public async Task A_permanent_slot_left_by_an_earlier_version_is_dropped_and_the_feed_streams_from_a_temporary_one()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var org = await db.Seed.OrganizationAsync();
+        await db.Seed.TemplatesAsync(org, presets: 0);
+        var slot = $"prebuilds_test_{Guid.NewGuid():N}";
+        Assert.Equal(0, (await CliRun.ExecuteAsync(new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = db.ConnectionString }, "migrate", "--with-change-feed")).ExitCode);
+        await db.ExecuteAsync("SELECT pg_create_logical_replication_slot(@slot, 'pgoutput')", new { slot });
+        await using var isolated = await IsolatedBroker.CreateAsync(broker);
+
+        await using var worker = await WorkerProcess.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?> { ["ChangeFeed:Enabled"] = "true", ["ChangeFeed:SlotName"] = slot });
+
+        await Eventually.TrueAsync(() => db.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = @slot AND active AND temporary)", new { slot }),
+            () => $"the worker streams from a temporary slot\n{worker.Output}");
+        Assert.Contains($"dropped the permanent replication slot {slot} left by an earlier version", worker.Output, StringComparison.Ordinal);
+        await db.ExecuteAsync("INSERT INTO template_version_presets (template_version_id, name, desired_instances) SELECT id, 'p', 1 FROM template_versions WHERE organization_id = @org", new { org });
+        await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), () => $"converged\n{worker.Output}", Within);
+    }
+
+    [Fact]
+    public async Task Status_and_the_gauges_show_the_feed_its_state_and_its_lag()
     {
         await using var db = await server.CreateDatabaseAsync();
         var slot = $"prebuilds_test_{Guid.NewGuid():N}";
         var settings = new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = db.ConnectionString, ["ChangeFeed:SlotName"] = slot };
         Assert.Equal(0, (await CliRun.ExecuteAsync(settings, "migrate", "--with-change-feed")).ExitCode);
-        await db.ExecuteAsync("UPDATE template_versions SET name = name"); // WAL that nobody has read
 
         var status = await CliRun.ExecuteAsync(settings, "status");
 
-        Assert.Contains($"change feed: slot {slot} inactive (no worker streams from it), lag ", status.StandardError, StringComparison.Ordinal);
+        Assert.Contains("change feed: no replica streams", status.StandardError, StringComparison.Ordinal);
         await using var isolated = await IsolatedBroker.CreateAsync(broker);
-        await using var host = await WorkerHost.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?> { ["ChangeFeed:Enabled"] = "true", ["ChangeFeed:SlotName"] = slot });
+        await using var host = await WorkerHost.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?>
+        {
+            ["ChangeFeed:Enabled"] = "true",
+            ["ChangeFeed:SlotName"] = slot,
+            ["ChangeFeed:LagCheckInterval"] = "00:00:01",
+        });
         using var metrics = new MetricRecorder(host.Services);
         await Eventually.TrueAsync(() => Task.FromResult(metrics.Gauge("prebuilds.change_feed.lag") is >= 0), "the lag gauge reports");
-        await Eventually.TrueAsync(async () => (await CliRun.ExecuteAsync(settings, "status")).StandardError.Contains($"change feed: slot {slot} active", StringComparison.Ordinal), "status sees the feed active");
+        Assert.Equal(1, metrics.Gauge("prebuilds.change_feed.state", ("state", "streaming")));
+        Assert.Equal(0, metrics.Gauge("prebuilds.change_feed.state", ("state", "standing_by")));
+        Assert.Equal(1, metrics.Sum("prebuilds.change_feed.snapshots"));
+        await Eventually.TrueAsync(async () => (await CliRun.ExecuteAsync(settings, "status")).StandardError.Contains($"change feed: replica {Environment.ProcessId}@", StringComparison.Ordinal),
+            "status sees this process stream");
+        var json = await CliRun.ExecuteAsync(settings, "status", "--json");
+        using var document = System.Text.Json.JsonDocument.Parse(json.StandardOutput);
+        var replica = Assert.Single(document.RootElement.GetProperty("changeFeed").GetProperty("replicas").EnumerateArray());
+        Assert.Equal("streaming", replica.GetProperty("state").GetString());
+        Assert.True(document.RootElement.GetProperty("changeFeed").GetProperty("publication").GetBoolean());
     }
 
     [Fact]
@@ -193,10 +293,10 @@ public sealed class ChangeFeedTests(PostgresServer server, RabbitMqBroker broker
     {
         var name = await db.ScalarAsync<string?>(
             "SELECT coalesce((SELECT a.application_name FROM pg_replication_slots s JOIN pg_stat_activity a ON a.pid = s.active_pid WHERE s.slot_name = @slot), '')", new { slot });
-        return name is { Length: > 0 } && int.TryParse(name.Split(' ')[^1], out var pid) ? pid : null;
+        return name is { Length: > 0 } && int.TryParse(name.Split(' ')[^1].Split('@')[0], out var pid) ? pid : null;
     }
 
-    /// <summary>The feed set up with a slot of its own (slot names are per server), and a worker streaming from it.</summary>
+    /// <summary>The feed set up (the publication) with a slot name of its own (slot names are per server), and a worker streaming from its temporary slot.</summary>
     private async Task<Feed> FeedAsync(TestDatabase db)
     {
         var slot = $"prebuilds_test_{Guid.NewGuid():N}";
@@ -209,7 +309,7 @@ public sealed class ChangeFeedTests(PostgresServer server, RabbitMqBroker broker
             ["ChangeFeed:SlotName"] = slot,
             ["ChangeFeed:RetryInterval"] = "00:00:02",
         });
-        await Eventually.TrueAsync(() => db.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = @slot AND active)", new { slot }),
+        await Eventually.TrueAsync(() => db.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = @slot AND active AND temporary)", new { slot }),
             () => $"the worker streams from its slot\n{worker.Output}");
         return new Feed(worker, isolated, slot, new Dictionary<string, string?> { ["ChangeFeed:Enabled"] = "true", ["ChangeFeed:SlotName"] = slot, ["ChangeFeed:RetryInterval"] = "00:00:02" });
     }

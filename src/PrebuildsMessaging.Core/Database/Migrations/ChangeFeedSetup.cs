@@ -5,43 +5,33 @@ using Npgsql;
 namespace PrebuildsMessaging.Database.Migrations;
 
 /// <summary>
-/// The change feed's objects in Coder's database: the publication <c>prebuilds_messaging_changes</c> and a logical
-/// replication slot with pgoutput. Both are created only when missing, and dropped cleanly. The server must run with
-/// wal_level = logical; creating the publication needs the owner of the tables, the slot the REPLICATION attribute.
+/// The change feed's object in Coder's database: the publication <c>prebuilds_messaging_changes</c>, created only
+/// when missing, and dropped cleanly. The worker creates its replication slot itself, a temporary one that PostgreSQL
+/// drops with the worker's connection, so no slot is created here. The server must run with wal_level = logical;
+/// creating the publication needs the owner of the tables.
 /// </summary>
 public sealed partial class ChangeFeedSetup(NpgsqlDataSource dataSource, ILogger<ChangeFeedSetup> logger)
 {
     public const string PublicationName = "prebuilds_messaging_changes";
-    public const string OutputPlugin = "pgoutput";
 
-    public async Task CreateAsync(string slotName, CancellationToken cancellationToken)
+    public async Task CreateAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await RequireLogicalWalAsync(connection, cancellationToken).ConfigureAwait(false);
 
         if (await ScalarAsync(connection, "SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = @PublicationName)", new { PublicationName }, cancellationToken).ConfigureAwait(false))
         {
-            LogPresent(logger, "publication", PublicationName);
+            LogPresent(logger, PublicationName);
         }
         else
         {
             await connection.ExecuteAsync(new CommandDefinition(EmbeddedSql.Resource("sql/changefeed/CreateChangeFeedPublication.sql"), cancellationToken: cancellationToken))
                 .ConfigureAwait(false);
-            LogCreated(logger, "publication", PublicationName);
-        }
-
-        if (await ScalarAsync(connection, "SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = @slotName)", new { slotName }, cancellationToken).ConfigureAwait(false))
-        {
-            LogPresent(logger, "replication slot", slotName);
-        }
-        else
-        {
-            await connection.ExecuteAsync(new CommandDefinition("SELECT pg_create_logical_replication_slot(@slotName, @OutputPlugin)",
-                new { slotName, OutputPlugin }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            LogCreated(logger, "replication slot", slotName);
+            LogCreated(logger, PublicationName);
         }
     }
 
+    /// <summary>Drops the publication, and a permanent slot of that name that an earlier version created (it holds WAL for no one).</summary>
     public async Task DropAsync(string slotName, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -53,11 +43,16 @@ public sealed partial class ChangeFeedSetup(NpgsqlDataSource dataSource, ILogger
                 $"The replication slot {slotName} is in use by a worker: stop the workers with ChangeFeed:Enabled=true (or set it to false and restart them), then drop the feed.");
         }
 
-        await connection.ExecuteAsync(new CommandDefinition(
-            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = @slotName", new { slotName }, cancellationToken: cancellationToken))
+        var slots = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            "SELECT count(pg_drop_replication_slot(slot_name)) FROM pg_replication_slots WHERE slot_name = @slotName", new { slotName }, cancellationToken: cancellationToken))
             .ConfigureAwait(false);
         await connection.ExecuteAsync(new CommandDefinition($"DROP PUBLICATION IF EXISTS {PublicationName}", cancellationToken: cancellationToken)).ConfigureAwait(false);
-        LogDropped(logger, PublicationName, slotName);
+        if (slots > 0)
+        {
+            LogDroppedSlot(logger, slotName);
+        }
+
+        LogDropped(logger, PublicationName);
     }
 
     /// <summary>The clear error a server without logical decoding gets, naming the setting.</summary>
@@ -76,12 +71,15 @@ public sealed partial class ChangeFeedSetup(NpgsqlDataSource dataSource, ILogger
     private static Task<bool> ScalarAsync(NpgsqlConnection connection, string sql, object parameters, CancellationToken cancellationToken) =>
         connection.ExecuteScalarAsync<bool>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Change feed: {Kind} {Name} created")]
-    private static partial void LogCreated(ILogger logger, string kind, string name);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Change feed: publication {Name} created")]
+    private static partial void LogCreated(ILogger logger, string name);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Change feed: {Kind} {Name} already there")]
-    private static partial void LogPresent(ILogger logger, string kind, string name);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Change feed: publication {Name} already there")]
+    private static partial void LogPresent(ILogger logger, string name);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Change feed: publication {Publication} and replication slot {Slot} dropped")]
-    private static partial void LogDropped(ILogger logger, string publication, string slot);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Change feed: the permanent replication slot {Slot} of an earlier version dropped")]
+    private static partial void LogDroppedSlot(ILogger logger, string slot);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Change feed: publication {Publication} dropped")]
+    private static partial void LogDropped(ILogger logger, string publication);
 }
