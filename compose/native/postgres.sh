@@ -3,7 +3,7 @@
 # Sourced by test.sh and run.sh. Functions:
 #   pg_native_start STATE_DIR PORT [fast]   initdb on first use, then pg_ctl start; 'fast' turns fsync off (tests only);
 #                                           PG_EXTRA_OPTS adds server options (e.g. -c shared_preload_libraries=...)
-#   pg_native_stop STATE_DIR
+#   pg_native_stop STATE_DIR [MODE]         pg_ctl stop -m MODE: fast (the default), or immediate (as a crash)
 # initdb and pg_ctl refuse to run as root, so as root they run as the postgres user,
 # on a data directory that user owns.
 
@@ -64,13 +64,13 @@ pg_native_start() {
 }
 
 pg_native_stop() {
-  local state_dir bindir data
-  state_dir=$1
+  local state_dir bindir data mode
+  state_dir=$1; mode=${2:-fast}
   bindir=$(pg_native_bindir)
   data=$(pg_native_datadir "$state_dir")
   if pg_native_as_owner "$bindir/pg_ctl" -D "$data/data" status >/dev/null 2>&1; then
     echo "==> stopping PostgreSQL"
-    pg_native_as_owner "$bindir/pg_ctl" -D "$data/data" -m fast -w stop >/dev/null || true
+    pg_native_as_owner "$bindir/pg_ctl" -D "$data/data" -m "$mode" -w stop >/dev/null || true
   fi
 }
 

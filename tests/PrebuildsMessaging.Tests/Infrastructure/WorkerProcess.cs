@@ -28,7 +28,10 @@ public sealed class WorkerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<WorkerProcess> StartAsync(TestDatabase db, string amqpUri, IDictionary<string, string?>? settings = null)
+    public static Task<WorkerProcess> StartAsync(TestDatabase db, string amqpUri, IDictionary<string, string?>? settings = null) =>
+        StartAsync(db.ConnectionString, amqpUri, settings);
+
+    public static async Task<WorkerProcess> StartAsync(string postgresConnectionString, string amqpUri, IDictionary<string, string?>? settings = null)
     {
         var app = Path.Combine(AppContext.BaseDirectory, "PrebuildsMessaging.dll");
         var info = new ProcessStartInfo("dotnet", [app, "run"])
@@ -39,7 +42,7 @@ public sealed class WorkerProcess : IAsyncDisposable
         };
         TestSettings.ApplyTo(info, TestSettings.Merge(new()
         {
-            ["ConnectionStrings:Postgres"] = db.ConnectionString,
+            ["ConnectionStrings:Postgres"] = postgresConnectionString,
             ["ConnectionStrings:RabbitMq"] = amqpUri,
             ["Bus:ReconcileBatchTimeLimit"] = "00:00:00.200",
             ["Schedule:Interval"] = "01:00:00",

@@ -309,7 +309,7 @@ public sealed class ChangeFeedTests(PostgresServer server, RabbitMqBroker broker
             ["ChangeFeed:SlotName"] = slot,
             ["ChangeFeed:RetryInterval"] = "00:00:02",
         });
-        await Eventually.TrueAsync(() => db.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = @slot AND active AND temporary)", new { slot }),
+        await Eventually.TrueAsync(() => db.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = @slot AND active)", new { slot }),
             () => $"the worker streams from its slot\n{worker.Output}");
         return new Feed(worker, isolated, slot, new Dictionary<string, string?> { ["ChangeFeed:Enabled"] = "true", ["ChangeFeed:SlotName"] = slot, ["ChangeFeed:RetryInterval"] = "00:00:02" });
     }
