@@ -10,6 +10,9 @@ public sealed class ChangeFeedTests(PostgresServer server, RabbitMqBroker broker
 {
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(3);
 
+    /// <summary>What a replica logs once its slot is made and the snapshot requested.</summary>
+    private const string Streaming = "after requesting a reconciliation of every organization (snapshot)";
+
     [Fact]
     public async Task A_preset_that_asks_for_prebuilds_converges_its_organization_within_3_s()
     {
@@ -144,7 +147,7 @@ public sealed class ChangeFeedTests(PostgresServer server, RabbitMqBroker broker
 
         await feed.Worker.KillAsync();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        await Eventually.TrueAsync(async () => await StreamingProcessAsync(db, feed.Slot) == second.ProcessId && second.Output.Contains("(snapshot)", StringComparison.Ordinal),
+        await Eventually.TrueAsync(async () => await StreamingProcessAsync(db, feed.Slot) == second.ProcessId && second.Output.Contains(Streaming, StringComparison.Ordinal),
             () => $"the second worker snapshots and streams\n{second.Output}", TimeSpan.FromSeconds(10));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
 
@@ -225,7 +228,8 @@ public sealed class ChangeFeedTests(PostgresServer server, RabbitMqBroker broker
 
         await using var worker = await WorkerProcess.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?> { ["ChangeFeed:Enabled"] = "true", ["ChangeFeed:SlotName"] = slot });
 
-        await Eventually.TrueAsync(() => db.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = @slot AND active AND temporary)", new { slot }),
+        await Eventually.TrueAsync(async () => worker.Output.Contains(Streaming, StringComparison.Ordinal)
+            && await db.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = @slot AND active AND temporary)", new { slot }),
             () => $"the worker streams from a temporary slot\n{worker.Output}");
         Assert.Contains($"dropped the permanent replication slot {slot} left by an earlier version", worker.Output, StringComparison.Ordinal);
         await db.ExecuteAsync("INSERT INTO template_version_presets (template_version_id, name, desired_instances) SELECT id, 'p', 1 FROM template_versions WHERE organization_id = @org", new { org });
@@ -309,7 +313,9 @@ public sealed class ChangeFeedTests(PostgresServer server, RabbitMqBroker broker
             ["ChangeFeed:SlotName"] = slot,
             ["ChangeFeed:RetryInterval"] = "00:00:02",
         });
-        await Eventually.TrueAsync(() => db.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = @slot AND active)", new { slot }),
+        // Creating a slot waits for the transactions open on the server at that moment (other tests') to end.
+        await Eventually.TrueAsync(async () => worker.Output.Contains(Streaming, StringComparison.Ordinal)
+            && await db.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = @slot AND active)", new { slot }),
             () => $"the worker streams from its slot\n{worker.Output}");
         return new Feed(worker, isolated, slot, new Dictionary<string, string?> { ["ChangeFeed:Enabled"] = "true", ["ChangeFeed:SlotName"] = slot, ["ChangeFeed:RetryInterval"] = "00:00:02" });
     }
