@@ -11,4 +11,7 @@ public static class EnsureOutcomes
 
     /// <summary>The command named another user or group than the service is configured for (an old command replayed after a configuration change); a fresh reconciliation of the organization was requested instead.</summary>
     public const string Superseded = "superseded";
+
+    /// <summary>Coder's administrators have paused prebuilds reconciliation: nothing was written. The reconciliation that follows the resume does the work.</summary>
+    public const string Paused = "paused";
 }

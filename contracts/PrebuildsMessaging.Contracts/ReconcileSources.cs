@@ -9,4 +9,7 @@ public static class ReconcileSources
     public const string Manual = "manual";
     public const string Replay = "replay";
     public const string ChangeFeed = "change-feed";
+
+    /// <summary>Coder's administrators lifted their pause of prebuilds reconciliation: one full reconciliation catches up.</summary>
+    public const string Resumed = "resumed";
 }

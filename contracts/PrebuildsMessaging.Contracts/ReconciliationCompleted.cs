@@ -18,6 +18,12 @@ public sealed record ReconciliationCompleted
     /// </summary>
     public IReadOnlyList<Guid> CoveredRequestIds { get; init; } = [];
 
+    /// <summary>
+    /// Coder's administrators have paused prebuilds reconciliation (<c>coder prebuilds pause</c>): the status query
+    /// ran, but no command was sent. The reconciliation that follows the resume does the work.
+    /// </summary>
+    public bool PausedByCoder { get; init; }
+
     public int OrganizationsChecked { get; init; }
     public int CommandsSent { get; init; }
     public TimeSpan Duration { get; init; }

@@ -5,8 +5,14 @@
 --   * without it, one pass over the presets, joined up to their organizations.
 -- The index check is a one-time filter: PostgreSQL runs only the branch it selects. Both forms are faster than
 -- Coder's DISTINCT over the four-way join on the same data, with or without the index.
+-- The first column, reconciliation_paused, is Coder's pause of prebuilds reconciliation (as in
+-- GetOrganizationsWithPrebuildStatus); at least one row, with NULL organization columns when there is none.
 -- Soft-deleted organizations (deleted = true) are left out.
-WITH prebuild_organizations AS (
+WITH coder_pause AS (
+    -- Coder's own pause, in this same statement (GetCoderPause.sql): a converged pass stays one statement.
+    SELECT coalesce(bool_or(s.value ~ '"reconciliation_paused"\s*:\s*true'), false) AS paused
+    FROM prebuilds_messaging.coder_prebuilds_settings s
+), prebuild_organizations AS (
     SELECT DISTINCT t.organization_id
     FROM templates t
     WHERE (SELECT coalesce(bool_or(i.indisvalid), false) FROM pg_index i
@@ -26,21 +32,25 @@ WITH prebuild_organizations AS (
     WHERE NOT (SELECT coalesce(bool_or(i.indisvalid), false) FROM pg_index i
                WHERE i.indexrelid = to_regclass('prebuilds_messaging_presets_prebuilds_idx'))
       AND tvp.desired_instances IS NOT NULL
+), statuses AS (
+    SELECT
+        o.id AS organization_id,
+        o.name AS organization_name,
+        EXISTS (
+            SELECT 1 FROM organization_members om
+            WHERE om.organization_id = o.id AND om.user_id = @UserId::uuid
+        ) AS has_prebuild_user,
+        g.id AS prebuilds_group_id,
+        (g.id IS NOT NULL AND EXISTS (
+            SELECT 1 FROM group_members gm
+            WHERE gm.group_id = g.id AND gm.user_id = @UserId::uuid
+        )) AS has_prebuild_user_in_group
+    FROM prebuild_organizations po
+    JOIN organizations o ON o.id = po.organization_id
+    LEFT JOIN groups g ON g.organization_id = o.id AND g.name = @GroupName::text
+    WHERE NOT o.deleted
 )
-SELECT
-    o.id AS organization_id,
-    o.name AS organization_name,
-    EXISTS (
-        SELECT 1 FROM organization_members om
-        WHERE om.organization_id = o.id AND om.user_id = @UserId::uuid
-    ) AS has_prebuild_user,
-    g.id AS prebuilds_group_id,
-    (g.id IS NOT NULL AND EXISTS (
-        SELECT 1 FROM group_members gm
-        WHERE gm.group_id = g.id AND gm.user_id = @UserId::uuid
-    )) AS has_prebuild_user_in_group
-FROM prebuild_organizations po
-JOIN organizations o ON o.id = po.organization_id
-LEFT JOIN groups g ON g.organization_id = o.id AND g.name = @GroupName::text
-WHERE NOT o.deleted
-ORDER BY o.name, o.id;
+SELECT p.paused AS reconciliation_paused, st.*
+FROM coder_pause p
+LEFT JOIN statuses st ON true
+ORDER BY st.organization_name, st.organization_id;

@@ -9,33 +9,45 @@
 -- @OrganizationIds NULL means every organization; otherwise only those ids. The service runs this form for
 -- scoped reads; for every organization it runs GetAllOrganizationsWithPrebuildStatus, which is faster there.
 --
+-- The first column, reconciliation_paused, is Coder's pause of prebuilds reconciliation; the statement always
+-- returns at least one row, with NULL organization columns when no organization has prebuild presets.
+--
 -- Written as semi-joins (EXISTS) rather than DISTINCT over a four-way join, so PostgreSQL stops at
 -- the first matching preset of each organization.
-SELECT
-    o.id AS organization_id,
-    o.name AS organization_name,
-    EXISTS (
-        SELECT 1 FROM organization_members om
-        WHERE om.organization_id = o.id AND om.user_id = @UserId::uuid
-    ) AS has_prebuild_user,
-    g.id AS prebuilds_group_id,
-    (g.id IS NOT NULL AND EXISTS (
-        SELECT 1 FROM group_members gm
-        WHERE gm.group_id = g.id AND gm.user_id = @UserId::uuid
-    )) AS has_prebuild_user_in_group
-FROM organizations o
-LEFT JOIN groups g ON g.organization_id = o.id AND g.name = @GroupName::text
-WHERE NOT o.deleted
-  AND (@OrganizationIds::uuid[] IS NULL OR o.id = ANY (@OrganizationIds::uuid[]))
-  AND EXISTS (
-      SELECT 1
-      FROM templates t
-      JOIN template_versions tv ON tv.template_id = t.id
-      JOIN template_version_presets tvp ON tvp.template_version_id = tv.id
-      WHERE t.organization_id = o.id
-        -- Repeats the scope on templates so that a scoped query starts from the scoped templates
-        -- instead of joining every preset first (templates has no index on organization_id alone).
-        AND (@OrganizationIds::uuid[] IS NULL OR t.organization_id = ANY (@OrganizationIds::uuid[]))
-        AND tvp.desired_instances IS NOT NULL
-  )
-ORDER BY o.name, o.id;
+WITH coder_pause AS (
+    -- Coder's own pause, in this same statement (GetCoderPause.sql): a converged pass stays one statement.
+    SELECT coalesce(bool_or(s.value ~ '"reconciliation_paused"\s*:\s*true'), false) AS paused
+    FROM prebuilds_messaging.coder_prebuilds_settings s
+), statuses AS (
+    SELECT
+        o.id AS organization_id,
+        o.name AS organization_name,
+        EXISTS (
+            SELECT 1 FROM organization_members om
+            WHERE om.organization_id = o.id AND om.user_id = @UserId::uuid
+        ) AS has_prebuild_user,
+        g.id AS prebuilds_group_id,
+        (g.id IS NOT NULL AND EXISTS (
+            SELECT 1 FROM group_members gm
+            WHERE gm.group_id = g.id AND gm.user_id = @UserId::uuid
+        )) AS has_prebuild_user_in_group
+    FROM organizations o
+    LEFT JOIN groups g ON g.organization_id = o.id AND g.name = @GroupName::text
+    WHERE NOT o.deleted
+      AND (@OrganizationIds::uuid[] IS NULL OR o.id = ANY (@OrganizationIds::uuid[]))
+      AND EXISTS (
+          SELECT 1
+          FROM templates t
+          JOIN template_versions tv ON tv.template_id = t.id
+          JOIN template_version_presets tvp ON tvp.template_version_id = tv.id
+          WHERE t.organization_id = o.id
+            -- Repeats the scope on templates so that a scoped query starts from the scoped templates
+            -- instead of joining every preset first (templates has no index on organization_id alone).
+            AND (@OrganizationIds::uuid[] IS NULL OR t.organization_id = ANY (@OrganizationIds::uuid[]))
+            AND tvp.desired_instances IS NOT NULL
+      )
+)
+SELECT p.paused AS reconciliation_paused, st.*
+FROM coder_pause p
+LEFT JOIN statuses st ON true
+ORDER BY st.organization_name, st.organization_id;

@@ -43,6 +43,7 @@ public static class CoreServiceCollectionExtensions
         });
 
         services.TryAddSingleton<PrebuildStatusReader>();
+        services.TryAddSingleton<CoderPause>();
         services.TryAddSingleton<ReconciliationPlanner>();
         services.TryAddSingleton<ReconciliationCoverage>();
         services.TryAddSingleton<OrgPrebuildSetupEnsurer>();

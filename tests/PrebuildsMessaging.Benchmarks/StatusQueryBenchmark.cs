@@ -61,7 +61,7 @@ internal static partial class StatusQueryBenchmark
             foreach (var (name, scope) in cases)
             {
                 await ReportAsync(name, withIndex, settings.Iterations,
-                    async () => (await reader.ReadAsync(scope, CancellationToken.None)).Count,
+                    async () => (await reader.ReadAsync(scope, CancellationToken.None)).Organizations.Count,
                     () => ExplainAsync(connection, scope));
             }
         }

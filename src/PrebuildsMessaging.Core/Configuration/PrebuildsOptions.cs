@@ -16,4 +16,13 @@ public sealed class PrebuildsOptions
     public string GroupName { get; set; } = CoderPrebuildsGroupName;
 
     public string GroupDisplayName { get; set; } = "Prebuilt Workspaces";
+
+    /// <summary>
+    /// Keep writing the membership while Coder's administrators have paused prebuilds reconciliation
+    /// (<c>coder prebuilds pause</c>). Off by default: the service honours Coder's pause, as Coder's own loop does.
+    /// </summary>
+    public bool IgnoreCoderPause { get; set; }
+
+    /// <summary>While Coder's pause is on, how often a worker looks whether it was lifted.</summary>
+    public TimeSpan PauseCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -26,6 +26,11 @@ internal sealed class PrebuildsOptionsValidator : IValidateOptions<PrebuildsOpti
             failures.Add($"{PrebuildsOptions.SectionName}:GroupDisplayName must not be empty.");
         }
 
+        if (options.PauseCheckInterval <= TimeSpan.Zero)
+        {
+            failures.Add($"{PrebuildsOptions.SectionName}:PauseCheckInterval must be more than 0.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

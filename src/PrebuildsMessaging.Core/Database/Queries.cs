@@ -13,4 +13,5 @@ internal static class Queries
     public static string InsertGroups => EmbeddedSql.Query(nameof(InsertGroups));
     public static string GetGroupsByOrgsAndName => EmbeddedSql.Query(nameof(GetGroupsByOrgsAndName));
     public static string InsertGroupMembers => EmbeddedSql.Query(nameof(InsertGroupMembers));
+    public static string GetCoderPause => EmbeddedSql.Query(nameof(GetCoderPause));
 }

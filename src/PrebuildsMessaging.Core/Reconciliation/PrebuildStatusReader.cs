@@ -10,20 +10,26 @@ namespace PrebuildsMessaging.Reconciliation;
 /// <summary>Runs the status query (GetAllOrganizationsWithPrebuildStatus or GetOrganizationsWithPrebuildStatus): one statement, whatever the number of presets.</summary>
 public sealed class PrebuildStatusReader(NpgsqlDataSource dataSource, IOptions<PrebuildsOptions> options)
 {
-    public async Task<IReadOnlyList<OrganizationPrebuildStatus>> ReadAsync(ReconciliationScope scope, CancellationToken cancellationToken)
+    public async Task<PrebuildStatusReport> ReadAsync(ReconciliationScope scope, CancellationToken cancellationToken)
     {
         var statuses = new List<OrganizationPrebuildStatus>();
-        await foreach (var status in StreamAsync(scope, cancellationToken).ConfigureAwait(false))
+        var paused = false;
+        await foreach (var status in StreamAsync(scope, p => paused = p, cancellationToken).ConfigureAwait(false))
         {
             statuses.Add(status);
         }
 
-        return statuses;
+        return new PrebuildStatusReport(paused, statuses);
     }
 
-    /// <summary>The rows as they arrive, without holding them all: one statement, however many organizations.</summary>
-    public async IAsyncEnumerable<OrganizationPrebuildStatus> StreamAsync(ReconciliationScope scope, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// The rows as they arrive, without holding them all: one statement, however many organizations. Coder's pause,
+    /// read in the same statement, is handed to <paramref name="pausedByCoder"/> once, before the first row.
+    /// </summary>
+    public async IAsyncEnumerable<OrganizationPrebuildStatus> StreamAsync(ReconciliationScope scope, Action<bool> pausedByCoder,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(pausedByCoder);
         ArgumentNullException.ThrowIfNull(scope);
         var prebuilds = options.Value;
 
@@ -40,16 +46,29 @@ public sealed class PrebuildStatusReader(NpgsqlDataSource dataSource, IOptions<P
         }
 
         await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SingleResult, cancellationToken).ConfigureAwait(false);
+        var first = true;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            // Both queries return organization_id, organization_name, has_prebuild_user, prebuilds_group_id,
-            // has_prebuild_user_in_group, in that order.
+            // Both queries return reconciliation_paused, organization_id, organization_name, has_prebuild_user,
+            // prebuilds_group_id, has_prebuild_user_in_group, in that order; at least one row, whose organization
+            // columns are NULL when no organization has prebuild presets.
+            if (first)
+            {
+                pausedByCoder(reader.GetBoolean(0));
+                first = false;
+            }
+
+            if (reader.IsDBNull(1))
+            {
+                continue;
+            }
+
             yield return new OrganizationPrebuildStatus(
-                reader.GetGuid(0),
-                reader.GetString(1),
-                reader.GetBoolean(2),
-                reader.IsDBNull(3) ? null : reader.GetGuid(3),
-                reader.GetBoolean(4));
+                reader.GetGuid(1),
+                reader.GetString(2),
+                reader.GetBoolean(3),
+                reader.IsDBNull(4) ? null : reader.GetGuid(4),
+                reader.GetBoolean(5));
         }
     }
 }

@@ -14,9 +14,9 @@ public sealed class ReconciliationCoverage
     private readonly Dictionary<Guid, DateTimeOffset> organizations = [];
     private DateTimeOffset? all;
 
-    /// <summary>Manual and scheduled requests are never answered by an earlier read.</summary>
+    /// <summary>Manual, scheduled and resumed requests are never answered by an earlier read.</summary>
     public static bool MayBeCovered(ReconcileRequested request) =>
-        request is not null && request.Source is not (ReconcileSources.Manual or ReconcileSources.Schedule);
+        request is not null && request.Source is not (ReconcileSources.Manual or ReconcileSources.Schedule or ReconcileSources.Resumed);
 
     /// <summary>True when a remembered read covers the request's scope.</summary>
     public bool Covers(ReconcileRequested request, TimeSpan clockSkew)

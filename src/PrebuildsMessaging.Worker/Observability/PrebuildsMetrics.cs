@@ -21,6 +21,7 @@ public sealed class PrebuildsMetrics
     private int recommendedIndexPresent = -1; // unknown until first read
     private long changeFeedLagBytes = -1; // unknown, or no feed
     private int changeFeedState = -1; // no feed
+    private int pausedByCoder = -1; // not read yet
     private readonly Counter<long> changeFeedSnapshots;
 
     public PrebuildsMetrics(IMeterFactory meterFactory)
@@ -41,6 +42,8 @@ public sealed class PrebuildsMetrics
             "WAL the change feed's replication slot holds back: the current position minus the last one a worker acknowledged.");
         meter.CreateObservableGauge("prebuilds.change_feed.state", ObserveChangeFeedState, "{state}",
             "The change feed of this replica: 1 for the state it is in (streaming, standing_by, unavailable), 0 for the others.");
+        meter.CreateObservableGauge("prebuilds.reconciliation.paused", ObservePausedByCoder, "{pause}",
+            "1 while Coder's administrators have paused prebuilds reconciliation and the service holds back its writes, 0 otherwise.");
         changeFeedSnapshots = meter.CreateCounter<long>("prebuilds.change_feed.snapshots", "{snapshot}",
             "Reconciliations of every organization the change feed requested when it began to stream (each (re)connection).");
         ensures = meter.CreateCounter<long>("prebuilds.ensures", "{command}", "EnsureOrgPrebuildSetup commands handled, by outcome (ensured, organization-gone, superseded, failed).");
@@ -80,6 +83,14 @@ public sealed class PrebuildsMetrics
     public void ChangeFeedState(ChangeFeed.ChangeFeedState state) => Volatile.Write(ref changeFeedState, (int)state);
 
     public void ChangeFeedSnapshot() => changeFeedSnapshots.Add(1);
+
+    public void PausedByCoder(bool paused) => Volatile.Write(ref pausedByCoder, paused ? 1 : 0);
+
+    private IEnumerable<Measurement<int>> ObservePausedByCoder()
+    {
+        var paused = Volatile.Read(ref pausedByCoder);
+        return paused < 0 ? [] : [new Measurement<int>(paused)];
+    }
 
     private IEnumerable<Measurement<int>> ObserveChangeFeedState()
     {

@@ -11,6 +11,8 @@ public static class ExitCodes
     public const int Failure = 1;
     /// <summary>Bad configuration or bad command-line usage: nothing was done.</summary>
     public const int ConfigurationError = 2;
+    /// <summary>Coder's administrators have paused prebuilds reconciliation (<c>coder prebuilds pause</c>): the service writes nothing.</summary>
+    public const int PausedByCoder = 3;
 }
 
 /// <summary>Builds the host for one subcommand, validates configuration, and turns a bad setting into a clear message and exit code 2, and a failure a person can act on into one line and exit code 1.</summary>

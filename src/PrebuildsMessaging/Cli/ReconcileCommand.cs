@@ -10,7 +10,8 @@ namespace PrebuildsMessaging.Cli;
 
 /// <summary>
 /// <c>reconcile [--org ID]... [--wait] [--timeout 60s]</c>: publishes ReconcileRequested (source manual). With
-/// --wait, waits for its ReconciliationCompleted and for the outcome of every command it sent; exit 1 on timeout.
+/// --wait, waits for its ReconciliationCompleted and for the outcome of every command it sent; exit 1 on timeout,
+/// 3 when Coder's administrators have paused prebuilds reconciliation (nothing was written).
 /// </summary>
 internal static class ReconcileCommand
 {
@@ -80,6 +81,12 @@ internal static class ReconcileCommand
 
             var finished = await watcher.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
             Report(watcher);
+            if (watcher.Completed is { PausedByCoder: true })
+            {
+                await Console.Error.WriteLineAsync(PauseView.HeldBack).ConfigureAwait(false);
+                return ExitCodes.PausedByCoder;
+            }
+
             if (!finished)
             {
                 await Console.Error.WriteLineAsync(watcher.Completed is null

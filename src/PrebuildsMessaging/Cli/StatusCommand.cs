@@ -10,7 +10,7 @@ namespace PrebuildsMessaging.Cli;
 /// <summary>
 /// <c>status [--org ID]... [--json]</c>: one status query, one row per organization with prebuild presets,
 /// and a total; a hint on standard error when the recommended index is missing. Exit code 0 when everything has
-/// converged, 1 when something is missing.
+/// converged, 1 when something is missing, 3 while Coder's administrators have paused prebuilds reconciliation.
 /// </summary>
 internal static class StatusCommand
 {
@@ -18,7 +18,7 @@ internal static class StatusCommand
     {
         var orgs = OrganizationOption.Create("Only these organizations (repeatable); default: every organization.");
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
-        var command = new Command("status", "Show, per organization with prebuild presets, whether the prebuilds user, group and group membership exist. Exit code 0 when all have converged, 1 otherwise.")
+        var command = new Command("status", "Show, per organization with prebuild presets, whether the prebuilds user, group and group membership exist. Exit code 0 when all have converged, 1 otherwise, 3 while Coder has paused prebuilds reconciliation.")
         {
             orgs,
             json,
@@ -27,11 +27,13 @@ internal static class StatusCommand
         {
             var ids = parse.GetValue(orgs) ?? [];
             var scope = ids.Length == 0 ? ReconciliationScope.All : ReconciliationScope.For(ids);
-            var statuses = await host.Services.GetRequiredService<PrebuildStatusReader>().ReadAsync(scope, token).ConfigureAwait(false);
+            var report = await host.Services.GetRequiredService<PrebuildStatusReader>().ReadAsync(scope, token).ConfigureAwait(false);
+            var statuses = report.Organizations;
             var summary = StatusSummary.Of(statuses);
+            var pause = PauseView.Of(report.PausedByCoder, host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PrebuildsMessaging.Configuration.PrebuildsOptions>>().Value.IgnoreCoderPause);
             var index = await host.Services.GetRequiredService<RecommendedIndex>().ReadStateAsync(token).ConfigureAwait(false);
             var feed = await ChangeFeedView.ReadAsync(host.Services, token).ConfigureAwait(false);
-            Console.Write(parse.GetValue(json) ? AsJson(statuses, summary, index, feed) : AsTable(statuses, summary));
+            Console.Write(parse.GetValue(json) ? AsJson(statuses, summary, index, feed, pause) : AsTable(statuses, summary, pause));
             foreach (var line in feed.Lines())
             {
                 await Console.Error.WriteLineAsync(line).ConfigureAwait(false);
@@ -44,12 +46,17 @@ internal static class StatusCommand
                     $"Create it, as the owner of template_version_presets, with: {RecommendedIndex.CreateCommand}").ConfigureAwait(false);
             }
 
+            if (pause.HoldsBack)
+            {
+                return ExitCodes.PausedByCoder;
+            }
+
             return summary.Converged == summary.Organizations ? ExitCodes.Success : ExitCodes.Failure;
         }, ct));
         return command;
     }
 
-    private static string AsTable(IReadOnlyList<OrganizationPrebuildStatus> statuses, StatusSummary summary)
+    private static string AsTable(IReadOnlyList<OrganizationPrebuildStatus> statuses, StatusSummary summary, PauseView pause)
     {
         var nameWidth = Math.Max(12, statuses.Select(s => s.OrganizationName.Length).DefaultIfEmpty(0).Max());
         var lines = new List<string>
@@ -60,10 +67,15 @@ internal static class StatusCommand
             $"{s.OrganizationName.PadRight(nameWidth)}  {s.OrganizationId,-36}  {(s.HasPrebuildUser ? "yes" : "no"),-6}  {(s.PrebuildsGroupId?.ToString() ?? "missing"),-36}  {(s.HasPrebuildUserInGroup ? "yes" : "no")}")));
         lines.Add(string.Create(CultureInfo.InvariantCulture,
             $"total: {summary.Organizations} organizations, {summary.Converged} converged, {summary.MissingPieces} missing pieces"));
+        if (pause.Line is { } line)
+        {
+            lines.Add(line);
+        }
+
         return string.Join(Environment.NewLine, lines) + Environment.NewLine;
     }
 
-    private static string AsJson(IReadOnlyList<OrganizationPrebuildStatus> statuses, StatusSummary summary, RecommendedIndexState index, ChangeFeedView feed) =>
+    private static string AsJson(IReadOnlyList<OrganizationPrebuildStatus> statuses, StatusSummary summary, RecommendedIndexState index, ChangeFeedView feed, PauseView pause) =>
         JsonSerializer.Serialize(new
         {
             organizations = statuses.Select(s => new
@@ -76,6 +88,8 @@ internal static class StatusCommand
                 converged = s.IsConverged,
             }),
             total = new { organizations = summary.Organizations, converged = summary.Converged, missingPieces = summary.MissingPieces },
+            pausedByCoder = pause.Paused,
+            pauseIgnored = pause.Paused && !pause.HoldsBack,
             recommendedIndex = index.ToString().ToLowerInvariant(),
             changeFeed = new
             {

@@ -26,11 +26,19 @@ public sealed class ExchangeRecorder : IAsyncDisposable
         }
     }
 
-    /// <summary>Binds to the exchange, which must exist (a worker declares the exchanges of what it consumes when it starts).</summary>
-    public static async Task<ExchangeRecorder> StartAsync(string amqpUri, string exchange)
+    /// <summary>
+    /// Binds to the exchange, which must exist (a worker declares the exchanges of what it consumes when it starts),
+    /// or with <paramref name="declare"/> is declared as MassTransit declares a message type's exchange (fanout, durable).
+    /// </summary>
+    public static async Task<ExchangeRecorder> StartAsync(string amqpUri, string exchange, bool declare = false)
     {
         var recorder = new ExchangeRecorder(await TestPublisher.OpenChannelAsync(amqpUri));
         var channel = recorder.amqp.Channel;
+        if (declare)
+        {
+            await channel.ExchangeDeclareAsync(exchange, ExchangeType.Fanout, durable: true, autoDelete: false);
+        }
+
         var queue = await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true);
         await channel.QueueBindAsync(queue.QueueName, exchange, "");
         var consumer = new AsyncEventingBasicConsumer(channel);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using PrebuildsMessaging.Hosting;
 using PrebuildsMessaging.Messaging;
 using PrebuildsMessaging.Observability;
+using PrebuildsMessaging.Pause;
 
 namespace PrebuildsMessaging.Tests.Infrastructure;
 
@@ -30,6 +31,7 @@ public static class HarnessServices
             .AddSingleton(TimeProvider.System)
             .AddPrebuildsCore(configuration)
             .AddPrebuildsMetrics()
+            .AddPrebuildsPause()
             .Configure<BusOptions>(o =>
             {
                 o.Transport = BusTransport.InMemory;

@@ -56,8 +56,8 @@ public sealed class StatusQueryTests(PostgresServer server) : IClassFixture<Post
         orgs.AddRange([none, deleted, bare, member, grouped, done, otherGroup]);
         var reader = db.Services().GetRequiredService<PrebuildStatusReader>();
 
-        var all = await reader.ReadAsync(ReconciliationScope.All, CancellationToken.None);
-        var scoped = await reader.ReadAsync(ReconciliationScope.For(orgs), CancellationToken.None);
+        var all = (await reader.ReadAsync(ReconciliationScope.All, CancellationToken.None)).Organizations;
+        var scoped = (await reader.ReadAsync(ReconciliationScope.For(orgs), CancellationToken.None)).Organizations;
 
         Assert.Equal(scoped, all);
         Assert.Equal(["bare", "done", "grouped", "member", "other-group"], all.Select(s => s.OrganizationName));

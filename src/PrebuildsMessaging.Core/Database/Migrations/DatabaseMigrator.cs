@@ -38,6 +38,7 @@ public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, IEnume
 
             LogApplying(logger, "service schema", "sql/migrations/");
             Upgrade("sql/migrations/");
+            await EnsureCoderPrebuildsSettingsViewAsync(lockConnection, cancellationToken).ConfigureAwait(false);
 
             foreach (var provisioner in provisioners)
             {
@@ -79,6 +80,35 @@ public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, IEnume
                 $"The schema {Schema} does not exist and role {connection.UserName} may not create it (it has no CREATE on database {connection.Database}). " +
                 "Have an administrator run sql/roles/least-privilege.sql, which creates the schema owned by the service's role, or grant CREATE on the database.", ex);
         }
+    }
+
+    /// <summary>
+    /// The view through which the service reads Coder's pause (sql/views/CoderPrebuildsSettings.sql), made only when
+    /// it is missing, and only by a role that can read site_configs (a view reads with its owner's rights). A
+    /// least-privilege role cannot: an administrator makes it with sql/roles/least-privilege.sql.
+    /// </summary>
+    private static async Task EnsureCoderPrebuildsSettingsViewAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var state = await connection.QuerySingleAsync<(bool Exists, bool Coder, bool CanRead)>(new CommandDefinition(
+            """
+            SELECT to_regclass('prebuilds_messaging.coder_prebuilds_settings') IS NOT NULL,
+                   to_regclass('site_configs') IS NOT NULL,
+                   to_regclass('site_configs') IS NOT NULL AND has_table_privilege(to_regclass('site_configs'), 'SELECT')
+            """, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (state.Exists || !state.Coder)
+        {
+            return; // there, or no Coder tables here yet (migrate runs again once they are)
+        }
+
+        if (!state.CanRead)
+        {
+            throw new SchemaMissingException(
+                $"The view {Schema}.coder_prebuilds_settings, through which the service reads Coder's pause of prebuilds reconciliation, does not exist, " +
+                $"and role {connection.UserName} may not read site_configs to create it. Have an administrator run sql/roles/coder-prebuilds-settings.sql " +
+                "(part of sql/roles/least-privilege.sql), or run migrate once as the owner of Coder's tables.");
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(EmbeddedSql.Resource("sql/views/CoderPrebuildsSettings.sql"), cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
     private void Upgrade(string resourcePrefix)

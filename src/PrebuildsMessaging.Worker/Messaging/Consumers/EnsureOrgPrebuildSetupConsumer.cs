@@ -15,13 +15,17 @@ namespace PrebuildsMessaging.Messaging.Consumers;
 /// safe: rows already there are skipped and counted. A command for another user or group than the one configured
 /// (an old message replayed after a configuration change) is not written; its organization is reconciled afresh.
 /// An organization that fails on its own (not the database, not the missing user) never fails the others: its
-/// command is sent again, alone, and retried and dead-lettered alone.
+/// command is sent again, alone, and retried and dead-lettered alone. While Coder's administrators have paused
+/// prebuilds reconciliation (read at the start of each batch), nothing is written: the commands are answered with
+/// outcome paused, and the full reconciliation that follows the resume does their work.
 /// </summary>
 public sealed partial class EnsureOrgPrebuildSetupConsumer(
     OrgPrebuildSetupBatchEnsurer ensurer,
     IOptions<PrebuildsOptions> options,
     TimeProvider timeProvider,
     PrebuildsMetrics metrics,
+    CoderPause coderPause,
+    Pause.CoderPauseWatcher pause,
     ILogger<EnsureOrgPrebuildSetupConsumer> logger) : IConsumer<Batch<EnsureOrgPrebuildSetup>>
 {
     /// <summary>Marks a command re-sent alone after its organization failed inside a batch.</summary>
@@ -44,6 +48,17 @@ public sealed partial class EnsureOrgPrebuildSetupConsumer(
             await context.Publish(ReconcileRequestedFactory.For(superseded.Select(c => c.OrganizationId).Distinct().ToList(), ReconcileSources.Replay, timeProvider))
                 .ConfigureAwait(false);
             entries.AddRange(superseded.Select(c => EnsureCommands.Report(c, EnsureOutcomes.Superseded)));
+        }
+
+        if (current.Count > 0 && !prebuilds.IgnoreCoderPause)
+        {
+            var paused = await coderPause.ReadAsync(context.CancellationToken).ConfigureAwait(false);
+            await pause.ObserveAsync(paused, context.CancellationToken).ConfigureAwait(false);
+            if (paused)
+            {
+                entries.AddRange(current.Select(c => EnsureCommands.Report(c, EnsureOutcomes.Paused)));
+                current.Clear();
+            }
         }
 
         var result = current.Count == 0 ? null : await EnsureAsync(current, context.CancellationToken).ConfigureAwait(false);
@@ -91,7 +106,7 @@ public sealed partial class EnsureOrgPrebuildSetupConsumer(
 
         var elapsedMs = timeProvider.GetElapsedTime(started).TotalMilliseconds;
         LogBatch(logger, commands.Count, summary.Memberships, summary.Groups, summary.GroupMemberships, summary.AlreadyThere,
-            summary.Gone, superseded.Count, failures.Count, result?.SetWise ?? true, elapsedMs);
+            summary.Gone, superseded.Count, summary.Paused, failures.Count, result?.SetWise ?? true, elapsedMs);
     }
 
     private async Task<BatchEnsureResult> EnsureAsync(List<EnsureOrgPrebuildSetup> commands, CancellationToken cancellationToken)
@@ -107,18 +122,19 @@ public sealed partial class EnsureOrgPrebuildSetupConsumer(
         }
     }
 
-    private readonly record struct BatchSummary(int Memberships, int Groups, int GroupMemberships, int AlreadyThere, int Gone)
+    private readonly record struct BatchSummary(int Memberships, int Groups, int GroupMemberships, int AlreadyThere, int Gone, int Paused)
     {
         public BatchSummary(IReadOnlyCollection<OrgPrebuildSetupEnsured> entries)
             : this(entries.Count(e => e.MembershipCreated), entries.Count(e => e.GroupCreated), entries.Count(e => e.GroupMembershipCreated),
-                entries.Sum(e => e.UniqueViolationsTolerated), entries.Count(e => e.Outcome == EnsureOutcomes.OrganizationGone))
+                entries.Sum(e => e.UniqueViolationsTolerated), entries.Count(e => e.Outcome == EnsureOutcomes.OrganizationGone),
+                entries.Count(e => e.Outcome == EnsureOutcomes.Paused))
         {
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Ensured a batch of {CommandCount} commands: created {MembershipsCreated} memberships, {GroupsCreated} groups, {GroupMembershipsCreated} group memberships; {RowsAlreadyThere} rows already there; {OrganizationsGone} organizations gone; {Superseded} superseded; {Isolated} sent again alone; set-wise {SetWise}; in {DurationMs:F1} ms")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ensured a batch of {CommandCount} commands: created {MembershipsCreated} memberships, {GroupsCreated} groups, {GroupMembershipsCreated} group memberships; {RowsAlreadyThere} rows already there; {OrganizationsGone} organizations gone; {Superseded} superseded; {Paused} held back by Coder's pause; {Isolated} sent again alone; set-wise {SetWise}; in {DurationMs:F1} ms")]
     private static partial void LogBatch(ILogger logger, int commandCount, int membershipsCreated, int groupsCreated, int groupMembershipsCreated,
-        int rowsAlreadyThere, int organizationsGone, int superseded, int isolated, bool setWise, double durationMs);
+        int rowsAlreadyThere, int organizationsGone, int superseded, int paused, int isolated, bool setWise, double durationMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Superseded} EnsureOrgPrebuildSetup commands name another prebuilds user or group than configured; requesting a fresh reconciliation of their organizations instead")]
     private static partial void LogSuperseded(ILogger logger, int superseded);

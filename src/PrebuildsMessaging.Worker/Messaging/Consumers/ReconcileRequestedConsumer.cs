@@ -24,6 +24,7 @@ public sealed partial class ReconcileRequestedConsumer(
     IOptions<BusOptions> busOptions,
     TimeProvider timeProvider,
     PrebuildsMetrics metrics,
+    Pause.CoderPauseWatcher pause,
     ILogger<ReconcileRequestedConsumer> logger) : IConsumer<Batch<ReconcileRequested>>
 {
     public async Task Consume(ConsumeContext<Batch<ReconcileRequested>> context)
@@ -44,7 +45,15 @@ public sealed partial class ReconcileRequestedConsumer(
             var endpoint = await bus.GetSendEndpoint(QueueNames.EnsureOrgSetupAddress).ConfigureAwait(false);
             tally = await planner.PlanInChunksAsync(scope, settings.CommandChunkSize,
                 (chunk, token) => SendCommandsAsync(endpoint, chunk, reconciliationId, token), context.CancellationToken).ConfigureAwait(false);
-            coverage.Record(scope, readStartedAt);
+            if (!options.Value.IgnoreCoderPause)
+            {
+                await pause.ObserveAsync(tally.PausedByCoder, context.CancellationToken).ConfigureAwait(false);
+            }
+
+            if (!tally.PausedByCoder)
+            {
+                coverage.Record(scope, readStartedAt); // a read held back by the pause answers nothing
+            }
         }
 
         var duration = timeProvider.GetElapsedTime(started);
@@ -54,6 +63,7 @@ public sealed partial class ReconcileRequestedConsumer(
             OrganizationIds = (scope ?? ReconciliationScope.Union(covered.Select(r => ReconciliationScope.Of(r.OrganizationIds)))).OrganizationIds?.ToList() ?? [],
             RequestIds = requests.Select(r => r.RequestId).ToList(),
             CoveredRequestIds = covered.Select(r => r.RequestId).ToList(),
+            PausedByCoder = tally.PausedByCoder,
             OrganizationsChecked = tally.OrganizationsChecked,
             CommandsSent = tally.OrganizationsIncomplete,
             Duration = duration,
@@ -63,6 +73,10 @@ public sealed partial class ReconcileRequestedConsumer(
         if (scope is null)
         {
             LogCovered(logger, reconciliationId, requests.Count);
+        }
+        else if (tally.PausedByCoder)
+        {
+            LogPaused(logger, reconciliationId, scope, requests.Count);
         }
         else
         {
@@ -83,6 +97,9 @@ public sealed partial class ReconcileRequestedConsumer(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation {ReconciliationId} scope {Scope} ({RequestCount} requests, {CoveredCount} already covered): {OrganizationsChecked} organizations checked, {CommandsSent} commands sent in {DurationMs:F1} ms")]
     private static partial void LogReconciled(ILogger logger, Guid reconciliationId, ReconciliationScope scope, int requestCount, int coveredCount, int organizationsChecked, int commandsSent, double durationMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation {ReconciliationId} scope {Scope} ({RequestCount} requests): held back by Coder's pause; nothing sent")]
+    private static partial void LogPaused(ILogger logger, Guid reconciliationId, ReconciliationScope scope, int requestCount);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation {ReconciliationId}: all {RequestCount} requests already covered by earlier status reads; no query")]
     private static partial void LogCovered(ILogger logger, Guid reconciliationId, int requestCount);

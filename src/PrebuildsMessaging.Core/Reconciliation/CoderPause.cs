@@ -1,0 +1,19 @@
+using Dapper;
+using Npgsql;
+using PrebuildsMessaging.Database;
+
+namespace PrebuildsMessaging.Reconciliation;
+
+/// <summary>
+/// Reads Coder's own pause of prebuilds reconciliation (site_configs, key prebuilds_settings, through the view
+/// prebuilds_messaging.coder_prebuilds_settings): one statement. The status query reads the same in its own
+/// statement; this is for the ensure path and for looking whether a pause was lifted.
+/// </summary>
+public sealed class CoderPause(NpgsqlDataSource dataSource)
+{
+    public async Task<bool> ReadAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(Queries.GetCoderPause, cancellationToken: cancellationToken)).ConfigureAwait(false);
+    }
+}
