@@ -124,11 +124,11 @@ public sealed class CoderPauseTests(PostgresServer server, RabbitMqBroker broker
         ON CONFLICT (key) DO UPDATE SET value = @value WHERE site_configs.key = 'prebuilds_settings'
         """, new { value });
 
-    /// <summary>A request of that source was answered by a reconciliation held back by Coder's pause.</summary>
+    /// <summary>A request of that source was answered by a reconciliation held back by Coder's pause: it sent no command.</summary>
     private static bool AnsweredWhilePaused(ExchangeRecorder requests, ExchangeRecorder completions, string source)
     {
         var ids = requests.Messages.Where(r => r.GetProperty("source").GetString() == source).Select(r => r.GetProperty("requestId").GetGuid()).ToHashSet();
-        return completions.Messages.Any(c => c.GetProperty("pausedByCoder").GetBoolean()
+        return completions.Messages.Any(c => c.GetProperty("pausedByCoder").GetBoolean() && c.GetProperty("commandsSent").GetInt32() == 0
             && c.GetProperty("requestIds").EnumerateArray().Any(id => ids.Contains(id.GetGuid())));
     }
 
