@@ -32,8 +32,11 @@ public sealed class LeastPrivilegeTests(PostgresServer server, RabbitMqBroker br
             await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), $"organization {org} converges as {role.Name}\n{worker.Output}");
         }
 
-        // The role really is that small: it may not read users, nor create a schema.
+        // The role really is that small: it may not read users, nor Coder's site_configs (signing keys), nor create a
+        // schema; it reads Coder's pause through the view of that one row.
         Assert.False(await db.ScalarAsync<bool>("SELECT has_table_privilege(@role, 'users', 'SELECT')", new { role = role.Name }));
+        Assert.False(await db.ScalarAsync<bool>("SELECT has_table_privilege(@role, 'site_configs', 'SELECT')", new { role = role.Name }));
+        Assert.True(await db.ScalarAsync<bool>("SELECT has_table_privilege(@role, 'prebuilds_messaging.coder_prebuilds_settings', 'SELECT')", new { role = role.Name }));
         Assert.False(await db.ScalarAsync<bool>("SELECT has_database_privilege(@role, current_database(), 'CREATE')", new { role = role.Name }));
     }
 
@@ -51,6 +54,31 @@ public sealed class LeastPrivilegeTests(PostgresServer server, RabbitMqBroker br
         Assert.Contains("sql/roles/least-privilege.sql", line, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", migrate.StandardError, StringComparison.Ordinal); // no stack trace
         Assert.DoesNotContain(role.Password, migrate.StandardError + migrate.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task As_the_role_Coders_pause_is_honoured_and_a_missing_view_is_named_in_one_line()
+    {
+        await using var db = await CoderOnlyDatabaseAsync();
+        var role = await LeastPrivilegeRoleAsync(db, runScript: true);
+        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = role.ConnectionString };
+        Assert.Equal(0, (await CliRun.ExecuteAsync(settings, "migrate")).ExitCode);
+        await db.Seed.OrganizationWithPrebuildsAsync();
+        await db.ExecuteAsync("INSERT INTO site_configs (key, value) VALUES ('prebuilds_settings', '{\"reconciliation_paused\":true}')");
+        await db.ExecuteAsync("INSERT INTO site_configs (key, value) VALUES ('app_signing_key', 'secret')"); // Coder keeps keys here too
+
+        Assert.Equal(3, (await CliRun.ExecuteAsync(settings, "status")).ExitCode);
+
+        await db.ExecuteAsync("DROP VIEW prebuilds_messaging.coder_prebuilds_settings");
+        var migrate = await CliRun.ExecuteAsync(settings, "migrate");
+        Assert.Equal(1, migrate.ExitCode);
+        var line = Assert.Single(migrate.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("Failed:", StringComparison.Ordinal));
+        Assert.Contains("prebuilds_messaging.coder_prebuilds_settings", line, StringComparison.Ordinal);
+        Assert.Contains("sql/roles/coder-prebuilds-settings.sql", line, StringComparison.Ordinal);
+
+        await PsqlAsync(db, "-v", $"role={role.Name}", "-f", RepositoryFiles.Path("sql", "roles", "coder-prebuilds-settings.sql")); // the upgrade step
+        Assert.Equal(0, (await CliRun.ExecuteAsync(settings, "migrate")).ExitCode);
+        Assert.Equal(3, (await CliRun.ExecuteAsync(settings, "status")).ExitCode);
     }
 
     /// <summary>A database with Coder's tables and the prebuilds user, and none of the service's objects.</summary>
