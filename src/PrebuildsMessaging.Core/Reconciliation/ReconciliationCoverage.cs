@@ -14,9 +14,15 @@ public sealed class ReconciliationCoverage
     private readonly Dictionary<Guid, DateTimeOffset> organizations = [];
     private DateTimeOffset? all;
 
-    /// <summary>Manual, scheduled and resumed requests are never answered by an earlier read.</summary>
+    /// <summary>
+    /// Manual, scheduled and resumed requests are never answered by an earlier read; nor is a change feed's request
+    /// of every organization (its snapshot): it must read after the slot's consistent point, whatever the clocks of
+    /// the replicas say.
+    /// </summary>
     public static bool MayBeCovered(ReconcileRequested request) =>
-        request is not null && request.Source is not (ReconcileSources.Manual or ReconcileSources.Schedule or ReconcileSources.Resumed);
+        request is not null
+        && request.Source is not (ReconcileSources.Manual or ReconcileSources.Schedule or ReconcileSources.Resumed)
+        && !(request.Source == ReconcileSources.ChangeFeed && request.OrganizationIds.Count == 0);
 
     /// <summary>True when a remembered read covers the request's scope.</summary>
     public bool Covers(ReconcileRequested request, TimeSpan clockSkew)

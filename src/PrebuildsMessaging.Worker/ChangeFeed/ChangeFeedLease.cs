@@ -42,22 +42,53 @@ public sealed class ChangeFeedLease : IAsyncDisposable
 
     public string Server => string.Create(CultureInfo.InvariantCulture, $"{Host}:{Port}");
 
-    /// <summary>Connects to the primary; the lock is not taken yet.</summary>
+    /// <summary>
+    /// Connects to the primary (a standby is refused with the reason); the lock is not taken yet. Client-side TCP
+    /// keepalives end the wait of a replica standing by when the primary vanishes from the network without a reset.
+    /// </summary>
     public static async Task<ChangeFeedLease> OpenAsync(string connectionString, string applicationName, string slotName, CancellationToken cancellationToken)
     {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = applicationName, Pooling = false };
+        var builder = KeptAlive(new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = applicationName, Pooling = false });
         builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? SessionOptions : $"{builder.Options} {SessionOptions}";
         var dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+        NpgsqlConnection? connection = null;
         try
         {
-            var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            // One statement: is this the primary, and (PostgreSQL 14 and later) no idle_session_timeout may end the lease.
+            var standby = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                """
+                SELECT pg_is_in_recovery(),
+                       CASE WHEN current_setting('server_version_num')::int >= 140000 THEN set_config('idle_session_timeout', '0', false) END
+                """, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            if (standby)
+            {
+                throw new ChangeFeedUnavailableException(
+                    $"{connection.Host}:{connection.Port} is a standby; name the primary in ConnectionStrings:Postgres, or every host with Target Session Attributes=primary");
+            }
+
             return new ChangeFeedLease(dataSource, connection, LockKey(slotName));
         }
         catch
         {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+
             await dataSource.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>Client-side TCP keepalives (10 s idle, then every 5 s), for the lease and the replication connection.</summary>
+    public static NpgsqlConnectionStringBuilder KeptAlive(NpgsqlConnectionStringBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.TcpKeepAlive = true;
+        builder.TcpKeepAliveTime = 10;
+        builder.TcpKeepAliveInterval = 5;
+        return builder;
     }
 
     /// <summary>Takes the lock if no other replica holds it.</summary>
@@ -68,10 +99,20 @@ public sealed class ChangeFeedLease : IAsyncDisposable
     public Task AcquireAsync(CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@key)", new { key }, commandTimeout: 0, cancellationToken: cancellationToken));
 
-    /// <summary>The slot of that name on this server, if any: whether PostgreSQL drops it with its connection, and whether a reader streams from it.</summary>
-    public Task<(bool Temporary, bool Active)?> ReadSlotAsync(string slotName, CancellationToken cancellationToken) =>
-        connection.QuerySingleOrDefaultAsync<(bool Temporary, bool Active)?>(new CommandDefinition(
-            "SELECT temporary, active FROM pg_replication_slots WHERE slot_name = @slotName", new { slotName }, cancellationToken: cancellationToken));
+    /// <summary>
+    /// The slot of that name on this server, if any: whether PostgreSQL drops it with its connection, whether a reader
+    /// streams from it, and whether it is a pgoutput slot of this database (slot names are per server).
+    /// </summary>
+    public Task<(bool Temporary, bool Active, bool Ours)?> ReadSlotAsync(string slotName, CancellationToken cancellationToken) =>
+        connection.QuerySingleOrDefaultAsync<(bool Temporary, bool Active, bool Ours)?>(new CommandDefinition(
+            "SELECT temporary, active, database IS NOT DISTINCT FROM current_database() AND plugin = 'pgoutput' FROM pg_replication_slots WHERE slot_name = @slotName",
+            new { slotName }, cancellationToken: cancellationToken));
+
+    /// <summary>The oldest transaction open on the server, which a new slot waits for: its process id and how long it has been open.</summary>
+    public Task<(int Pid, TimeSpan Age)?> OldestTransactionAsync(CancellationToken cancellationToken) =>
+        connection.QuerySingleOrDefaultAsync<(int Pid, TimeSpan Age)?>(new CommandDefinition(
+            "SELECT pid, now() - xact_start FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 1",
+            cancellationToken: cancellationToken));
 
     /// <summary>How much WAL the slot of that name holds back, in bytes.</summary>
     public Task<long?> SlotLagAsync(string slotName, CancellationToken cancellationToken) =>
@@ -98,7 +139,13 @@ public sealed class ChangeFeedLease : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await connection.DisposeAsync().ConfigureAwait(false);
-        await dataSource.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await dataSource.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }

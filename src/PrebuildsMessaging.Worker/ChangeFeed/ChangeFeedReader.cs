@@ -41,6 +41,15 @@ public sealed partial class ChangeFeedReader(
     /// <summary>How often, between transactions, the reader tells PostgreSQL it has everything it was sent.</summary>
     private static readonly TimeSpan IdleAcknowledgeInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long the broker may take to confirm a request before the connection (and its slot) is given up.</summary>
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a new slot may wait for the transactions open on the server before the reader says so.</summary>
+    private static readonly TimeSpan SlowSlotCreation = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long an elected replica waits for the slot of the reader before it to go (a handover).</summary>
+    private static readonly TimeSpan HandoverWait = TimeSpan.FromSeconds(5);
+
     /// <summary>This replica's name in pg_stat_activity: the process id first, since PostgreSQL cuts names at 63 bytes.</summary>
     public static string ApplicationName { get; } =
         string.Create(CultureInfo.InvariantCulture, $"{ChangeFeedReplicas.ApplicationNamePrefix}{Environment.ProcessId}@{Environment.MachineName}");
@@ -87,6 +96,10 @@ public sealed partial class ChangeFeedReader(
             {
                 return;
             }
+            catch (ChangeFeedSlotHeldException held)
+            {
+                status.StandingBy(held.Server); // the slot's reader streams without the lease (or is handing over)
+            }
             catch (Exception ex)
             {
                 // Whatever broke (the database, a failover, the broker, the stream itself), the temporary slot went
@@ -119,12 +132,12 @@ public sealed partial class ChangeFeedReader(
     /// </summary>
     private async Task<LogicalReplicationConnection> BeginAsync(ChangeFeedLease lease, string slotName, CancellationToken cancellationToken)
     {
-        var builder = new NpgsqlConnectionStringBuilder(ServiceConnectionString.From(postgres.Value.ConnectionString))
+        var builder = ChangeFeedLease.KeptAlive(new NpgsqlConnectionStringBuilder(ServiceConnectionString.From(postgres.Value.ConnectionString))
         {
             Host = lease.Host,
             Port = lease.Port,
             ApplicationName = ApplicationName,
-        };
+        });
         builder.Remove("Target Session Attributes");
         var replication = new LogicalReplicationConnection(builder.ConnectionString);
         try
@@ -137,7 +150,7 @@ public sealed partial class ChangeFeedReader(
             }
 
             await CreateSlotAsync(replication, lease, slotName, cancellationToken).ConfigureAwait(false);
-            await bus.Publish(ReconcileRequestedFactory.All(ReconcileSources.ChangeFeed, timeProvider), cancellationToken).ConfigureAwait(false);
+            await PublishConfirmedAsync(ReconcileRequestedFactory.All(ReconcileSources.ChangeFeed, timeProvider), cancellationToken).ConfigureAwait(false);
             metrics.ChangeFeedSnapshot();
             status.Streaming(lease.Server, slotName);
             return replication;
@@ -151,27 +164,67 @@ public sealed partial class ChangeFeedReader(
 
     private async Task CreateSlotAsync(LogicalReplicationConnection replication, ChangeFeedLease lease, string slotName, CancellationToken cancellationToken)
     {
+        // A new slot waits for the transactions open on the server to end, however long: no command timeout.
+        replication.CommandTimeout = Timeout.InfiniteTimeSpan;
+        var handoverDeadline = timeProvider.GetUtcNow() + HandoverWait;
+        while (true)
+        {
+            var create = replication.CreatePgOutputReplicationSlot(slotName, temporarySlot: true, slotSnapshotInitMode: LogicalSlotSnapshotInitMode.NoExport,
+                cancellationToken: cancellationToken);
+            try
+            {
+                if (await Task.WhenAny(create, Task.Delay(SlowSlotCreation, timeProvider, cancellationToken)).ConfigureAwait(false) != create
+                    && await lease.OldestTransactionAsync(cancellationToken).ConfigureAwait(false) is { } oldest)
+                {
+                    LogSlotWaits(logger, slotName, oldest.Pid, oldest.Age.TotalSeconds);
+                }
+
+                await create.ConfigureAwait(false);
+                return;
+            }
+            catch (PostgresException ex) when (ex.SqlState == DuplicateObject)
+            {
+                var existing = await lease.ReadSlotAsync(slotName, cancellationToken).ConfigureAwait(false);
+                switch (existing)
+                {
+                    case null or { Temporary: true, Ours: true }:
+                        // The slot of the reader before this one: gone by now, or about to go (its walsender ends a moment
+                        // after its lease), or held by a reader whose lease lapsed while it streams. Wait a little.
+                        if (timeProvider.GetUtcNow() > handoverDeadline)
+                        {
+                            throw new ChangeFeedSlotHeldException(lease.Server);
+                        }
+
+                        await Task.Delay(TimeSpan.FromMilliseconds(250), timeProvider, cancellationToken).ConfigureAwait(false);
+                        continue;
+                    case { Ours: false }:
+                        throw new ChangeFeedUnavailableException(
+                            $"the replication slot {slotName} on this server belongs to another database or plugin: give each Coder database on one server its own ChangeFeed:SlotName");
+                    case { Active: true }:
+                        throw new ChangeFeedUnavailableException(
+                            $"the permanent replication slot {slotName} of an earlier version is streamed by a worker of that version; it is dropped once that worker stops");
+                }
+
+                // A permanent slot left by an earlier version keeps WAL for no one: this version never reads it.
+                var lag = await lease.SlotLagAsync(slotName, cancellationToken).ConfigureAwait(false);
+                await replication.DropReplicationSlot(slotName, cancellationToken: cancellationToken).ConfigureAwait(false);
+                LogDroppedPermanentSlot(logger, slotName, lag ?? 0);
+            }
+        }
+    }
+
+    /// <summary>Publishes and waits for the broker's confirm, for at most <see cref="PublishTimeout"/>.</summary>
+    private async Task PublishConfirmedAsync(ReconcileRequested request, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(PublishTimeout);
         try
         {
-            await replication.CreatePgOutputReplicationSlot(slotName, temporarySlot: true, slotSnapshotInitMode: LogicalSlotSnapshotInitMode.NoExport,
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+            await bus.Publish(request, limit.Token).ConfigureAwait(false);
         }
-        catch (PostgresException ex) when (ex.SqlState == DuplicateObject)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            var existing = await lease.ReadSlotAsync(slotName, cancellationToken).ConfigureAwait(false);
-            if (existing is not { Temporary: false, Active: false })
-            {
-                throw new ChangeFeedUnavailableException(existing is { Temporary: false }
-                    ? $"the permanent replication slot {slotName} of an earlier version is streamed by a worker of that version; it is dropped once that worker stops"
-                    : $"a temporary replication slot {slotName} is held by another reader on this server: give each Coder database on one server its own ChangeFeed:SlotName");
-            }
-
-            // A permanent slot left by an earlier version keeps WAL for no one: this version never reads it.
-            var lag = await lease.SlotLagAsync(slotName, cancellationToken).ConfigureAwait(false);
-            await replication.DropReplicationSlot(slotName, cancellationToken: cancellationToken).ConfigureAwait(false);
-            LogDroppedPermanentSlot(logger, slotName, lag ?? 0);
-            await replication.CreatePgOutputReplicationSlot(slotName, temporarySlot: true, slotSnapshotInitMode: LogicalSlotSnapshotInitMode.NoExport,
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+            throw new ChangeFeedUnavailableException($"the broker did not confirm a request within {PublishTimeout.TotalSeconds} s");
         }
     }
 
@@ -226,7 +279,9 @@ public sealed partial class ChangeFeedReader(
                     transaction.Clear();
                     lock (gate)
                     {
-                        // Only now may PostgreSQL forget this transaction: its request is on the bus.
+                        // Its request is on the bus: PostgreSQL may forget this transaction. (What makes a lost request
+                        // safe is the snapshot of the next connection: a temporary slot is never resumed. Acknowledging
+                        // only keeps the slot from holding back WAL.)
                         replication.SetReplicationStatus(commit.TransactionEndLsn);
                         inTransaction = false;
                     }
@@ -261,7 +316,7 @@ public sealed partial class ChangeFeedReader(
         var request = needs.All
             ? ReconcileRequestedFactory.All(ReconcileSources.ChangeFeed, timeProvider)
             : ReconcileRequestedFactory.For(organizations.ToList(), ReconcileSources.ChangeFeed, timeProvider);
-        await bus.Publish(request, cancellationToken).ConfigureAwait(false);
+        await PublishConfirmedAsync(request, cancellationToken).ConfigureAwait(false);
         LogRequested(logger, needs.All ? "every organization" : $"{organizations.Count} organizations");
     }
 
@@ -280,6 +335,9 @@ public sealed partial class ChangeFeedReader(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Change feed: a change asks for a reconciliation of {Scope}")]
     private static partial void LogRequested(ILogger logger, string scope);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Change feed: creating replication slot {Slot} waits for the transactions open on the server to end; the oldest, process {Pid}, has been open {Seconds:F0} s")]
+    private static partial void LogSlotWaits(ILogger logger, string slot, int pid, double seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Change feed: dropped the permanent replication slot {Slot} left by an earlier version (it held {LagBytes} bytes of WAL); this version streams from a temporary slot")]
     private static partial void LogDroppedPermanentSlot(ILogger logger, string slot, long lagBytes);

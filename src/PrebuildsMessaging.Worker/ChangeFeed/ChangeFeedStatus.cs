@@ -102,7 +102,7 @@ public sealed partial class ChangeFeedStatus(
     [LoggerMessage(Level = LogLevel.Information, Message = "Change feed: another replica streams; standing by on {Server} to take over")]
     private static partial void LogStandingBy(ILogger logger, string server);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Change feed: cannot stream ({Reason}); trying again in {Seconds} s")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Change feed: cannot stream ({Reason}); trying again, at most every {Seconds} s")]
     private static partial void LogUnavailable(ILogger logger, string reason, double seconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Change feed: unable to stream for more than {Seconds} s ({Reason}); until it streams again, changes in Coder's database wait for the schedule")]

@@ -18,7 +18,7 @@ internal sealed record ChangeFeedView(bool Publication, IReadOnlyList<ChangeFeed
         await using var connection = await services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var publication = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
             "SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = @name)", new { name = ChangeFeedSetup.PublicationName }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        var replicas = await services.GetRequiredService<ChangeFeedReplicas>().ReadAsync(cancellationToken).ConfigureAwait(false);
+        var replicas = await services.GetRequiredService<ChangeFeedReplicas>().ReadAsync(slotName, cancellationToken).ConfigureAwait(false);
         var slot = await services.GetRequiredService<ChangeFeedSlot>().ReadAsync(slotName, cancellationToken).ConfigureAwait(false);
         return new ChangeFeedView(publication, replicas, slot.LagBytes);
     }
@@ -36,7 +36,7 @@ internal sealed record ChangeFeedView(bool Publication, IReadOnlyList<ChangeFeed
             yield return $"change feed: the publication {ChangeFeedSetup.PublicationName} is missing; create it with `migrate --with-change-feed`";
         }
 
-        if (!Replicas.Any(r => r.State == "streaming"))
+        if (!Replicas.Any(r => r.State is "streaming" or "unknown"))
         {
             yield return "change feed: no replica streams";
         }
@@ -44,8 +44,9 @@ internal sealed record ChangeFeedView(bool Publication, IReadOnlyList<ChangeFeed
         foreach (var replica in Replicas)
         {
             var lag = replica.State == "streaming" && LagBytes is { } bytes ? string.Create(CultureInfo.InvariantCulture, $", lag {bytes} bytes") : "";
-            yield return string.Create(CultureInfo.InvariantCulture,
-                $"change feed: replica {replica.Name} {replica.State.Replace('_', ' ')} since {replica.Since:yyyy-MM-dd HH:mm:ss}Z{lag}");
+            var since = replica.Since is { } start ? string.Create(CultureInfo.InvariantCulture, $" since {start:yyyy-MM-dd HH:mm:ss}Z") : "";
+            var state = replica.State == "unknown" ? "state unknown (this role may not see that session; pg_read_all_stats shows it)" : replica.State.Replace('_', ' ');
+            yield return $"change feed: replica {replica.Name} {state}{since}{lag}";
         }
     }
 }

@@ -32,8 +32,8 @@ public sealed class ChangeFeedStatusTests
         [
             "Information: Change feed: another replica streams; standing by on 127.0.0.1:5432 to take over",
             "Information: Change feed: streaming from temporary replication slot prebuilds_messaging on 127.0.0.1:5432, after requesting a reconciliation of every organization (snapshot)",
-            "Warning: Change feed: cannot stream (connection refused); trying again in 5 s",
-            "Warning: Change feed: cannot stream (no primary among the hosts); trying again in 5 s",
+            "Warning: Change feed: cannot stream (connection refused); trying again, at most every 5 s",
+            "Warning: Change feed: cannot stream (no primary among the hosts); trying again, at most every 5 s",
         ], lines);
     }
 

@@ -258,7 +258,9 @@ public sealed class ChangeFeedTests(PostgresServer server, RabbitMqBroker broker
         await Eventually.TrueAsync(() => Task.FromResult(metrics.Gauge("prebuilds.change_feed.lag") is >= 0), "the lag gauge reports");
         Assert.Equal(1, metrics.Gauge("prebuilds.change_feed.state", ("state", "streaming")));
         Assert.Equal(0, metrics.Gauge("prebuilds.change_feed.state", ("state", "standing_by")));
-        Assert.Equal(1, metrics.Sum("prebuilds.change_feed.snapshots"));
+        // A new stream is a new snapshot: end the walsender, and the reconnection counts one.
+        await db.ExecuteAsync("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = @slot", new { slot });
+        await Eventually.TrueAsync(() => Task.FromResult(metrics.Sum("prebuilds.change_feed.snapshots") >= 1), "the reconnection's snapshot is counted");
         await Eventually.TrueAsync(async () => (await CliRun.ExecuteAsync(settings, "status")).StandardError.Contains($"change feed: replica {Environment.ProcessId}@", StringComparison.Ordinal),
             "status sees this process stream");
         var json = await CliRun.ExecuteAsync(settings, "status", "--json");
@@ -266,6 +268,23 @@ public sealed class ChangeFeedTests(PostgresServer server, RabbitMqBroker broker
         var replica = Assert.Single(document.RootElement.GetProperty("changeFeed").GetProperty("replicas").EnumerateArray());
         Assert.Equal("streaming", replica.GetProperty("state").GetString());
         Assert.True(document.RootElement.GetProperty("changeFeed").GetProperty("publication").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Between_transactions_the_reader_acknowledges_so_writes_outside_the_publication_are_not_held_back()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        await using var feed = await FeedAsync(db);
+        var start = await db.ScalarAsync<string>("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = @slot", new { slot = feed.Slot });
+
+        // Coder's writes to tables the publication leaves out (most of its writes) send the reader nothing to handle.
+        await db.ExecuteAsync("UPDATE users SET updated_at = now()");
+        var written = await db.ScalarAsync<string>("SELECT pg_current_wal_lsn()::text");
+
+        await Eventually.TrueAsync(() => db.ScalarAsync<bool>(
+                "SELECT confirmed_flush_lsn >= @written::pg_lsn AND confirmed_flush_lsn > @start::pg_lsn FROM pg_replication_slots WHERE slot_name = @slot",
+                new { slot = feed.Slot, written, start }),
+            () => $"the slot's confirmed position passes the unpublished writes\n{feed.Worker.Output}", TimeSpan.FromSeconds(45));
     }
 
     [Fact]
@@ -283,7 +302,8 @@ public sealed class ChangeFeedTests(PostgresServer server, RabbitMqBroker broker
             ["ChangeFeed:LagCheckInterval"] = "00:00:01",
         });
 
-        // WAL the feed does not publish (users is not in the publication), so nothing is acknowledged past it.
+        // WAL the feed does not publish (users is not in the publication), written faster than the reader acknowledges
+        // between transactions (every 5 s) and than the slot's restart position moves.
         await Eventually.TrueAsync(async () =>
         {
             await db.ExecuteAsync("UPDATE users SET updated_at = now()");

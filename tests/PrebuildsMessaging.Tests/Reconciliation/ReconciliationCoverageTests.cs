@@ -44,9 +44,21 @@ public sealed class ReconciliationCoverageTests
         Assert.True(coverage.Covers(Request(ReconcileSources.TemplateChanged, ReadStarted - TimeSpan.FromMilliseconds(300), OrgA), Skew));
     }
 
+    [Fact]
+    public void The_change_feeds_snapshot_is_never_covered_however_far_the_clocks_disagree()
+    {
+        var coverage = new ReconciliationCoverage();
+        coverage.Record(ReconciliationScope.All, ReadStarted);
+
+        // Its read must start after the slot's consistent point; a read on a replica whose clock runs ahead may not answer it.
+        Assert.False(coverage.Covers(Request(ReconcileSources.ChangeFeed, ReadStarted - TimeSpan.FromMinutes(1)), Skew));
+        Assert.True(coverage.Covers(Request(ReconcileSources.ChangeFeed, ReadStarted - TimeSpan.FromMinutes(1), OrgA), Skew)); // a scoped change is
+    }
+
     [Theory]
     [InlineData(ReconcileSources.Manual)]
     [InlineData(ReconcileSources.Schedule)]
+    [InlineData(ReconcileSources.Resumed)]
     public void Manual_and_scheduled_requests_are_never_covered(string source)
     {
         var coverage = new ReconciliationCoverage();

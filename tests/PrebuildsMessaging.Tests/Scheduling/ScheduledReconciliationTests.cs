@@ -78,12 +78,15 @@ public sealed class ScheduledReconciliationTests(PostgresServer server, RabbitMq
             "three scheduled ticks");
 
         // Quartz's clustered store keeps its own bookkeeping in prebuilds_messaging.qrtz_*, and the worker reads the
-        // recommended index's state at start (then every 5 minutes); everything the reconciliation itself ran is the
-        // status query, and no command wrote anything.
+        // recommended index's state at start (then every 5 minutes) and Coder's pause once at start (then only while
+        // it is on); everything the reconciliation itself ran is the status query, and no command wrote anything.
         const string IndexCheck = "RecommendedPresetIndexState :one";
+        const string PauseCheck = "GetCoderPause :one";
         Assert.InRange(counter.Statements.Count(s => s.Contains(IndexCheck, StringComparison.Ordinal)), 0, 1);
+        Assert.InRange(counter.Statements.Count(s => s.Contains(PauseCheck, StringComparison.Ordinal)), 0, 1);
         var reconciliation = counter.Statements
-            .Where(s => !s.Contains(QuartzTables, StringComparison.Ordinal) && !s.Contains(IndexCheck, StringComparison.Ordinal))
+            .Where(s => !s.Contains(QuartzTables, StringComparison.Ordinal) && !s.Contains(IndexCheck, StringComparison.Ordinal)
+                        && !s.Contains(PauseCheck, StringComparison.Ordinal))
             .ToList();
         Assert.NotEmpty(reconciliation);
         Assert.All(reconciliation, s => Assert.Contains(StatusQueryMarker, s, StringComparison.Ordinal));
