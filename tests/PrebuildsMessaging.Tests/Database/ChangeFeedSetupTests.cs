@@ -78,7 +78,7 @@ public sealed class ChangeFeedWithoutLogicalWalTests
     public async Task Migrate_with_the_change_feed_on_a_server_without_logical_wal_names_the_setting_in_one_line()
     {
         var state = Path.Combine(Path.GetTempPath(), $"prebuilds-pg-replica-{Guid.NewGuid():N}");
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         await NativePostgresAsync($"pg_native_start '{state}' {port} fast");
         try
         {
@@ -107,15 +107,6 @@ public sealed class ChangeFeedWithoutLogicalWalTests
             await NativePostgresAsync($"pg_native_stop '{state}'");
             Directory.Delete(state, recursive: true);
         }
-    }
-
-    private static int FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     // Without the test server's own options (its wal_level = logical).

@@ -31,7 +31,7 @@ public static class HarnessServices
             .AddSingleton(TimeProvider.System)
             .AddPrebuildsCore(configuration)
             .AddPrebuildsMetrics()
-            .AddPrebuildsPause()
+            .AddSingleton<CoderPauseWatcher>()
             .Configure<BusOptions>(o =>
             {
                 o.Transport = BusTransport.InMemory;

@@ -17,8 +17,8 @@ public sealed class ChangeFeedFailoverTests(RabbitMqBroker broker) : IClassFixtu
     {
         var primaryState = Path.Combine(Path.GetTempPath(), $"prebuilds-pg-primary-{Guid.NewGuid():N}");
         var standbyState = Path.Combine(Path.GetTempPath(), $"prebuilds-pg-standby-{Guid.NewGuid():N}");
-        var primaryPort = FreePort();
-        var standbyPort = FreePort();
+        var primaryPort = LoopbackPort.Free();
+        var standbyPort = LoopbackPort.Free();
         try
         {
             await ScriptAsync($"pg_native_start '{primaryState}' {primaryPort} fast");
@@ -71,15 +71,6 @@ public sealed class ChangeFeedFailoverTests(RabbitMqBroker broker) : IClassFixtu
 
     private static Task ScriptAsync(string command) =>
         Shell.ScriptAsync("postgres-standby.sh", command, new Dictionary<string, string?> { ["PG_EXTRA_OPTS"] = Options });
-
-    private static int FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 
     private static void DeleteQuietly(string path)
     {

@@ -29,8 +29,8 @@ public sealed class CoderPauseTests(PostgresServer server, RabbitMqBroker broker
         await using var completions = await ExchangeRecorder.StartAsync(isolated.AmqpUri, "PrebuildsMessaging.Contracts:ReconciliationCompleted", declare: true);
         await using var ensured = await ExchangeRecorder.StartAsync(isolated.AmqpUri, "PrebuildsMessaging.Contracts:OrgPrebuildSetupsEnsured", declare: true);
 
-        // Coder's upsert, the insert path, with the worker streaming from the feed.
-        await PauseAsync(db, Paused);
+        // Coder's upsert, the insert path, with the worker streaming from the feed: it succeeds.
+        Assert.Equal(1, await PauseAsync(db, Paused));
         var viaFeed = await db.Seed.OrganizationWithPrebuildsAsync(); // the change feed sees its preset
         var viaEvent = await db.Seed.OrganizationWithPrebuildsAsync();
         var viaManual = await db.Seed.OrganizationWithPrebuildsAsync();
@@ -62,8 +62,8 @@ public sealed class CoderPauseTests(PostgresServer server, RabbitMqBroker broker
             Assert.Equal(0, (await isolated.QueueAsync(queue)).GetProperty("messages").GetInt32());
         }
 
-        // Coder's upsert, the update path: the worker catches up by itself.
-        await PauseAsync(db, Resumed);
+        // Coder's upsert, the update path, succeeds too; the worker catches up by itself.
+        Assert.Equal(1, await PauseAsync(db, Resumed));
 
         foreach (var org in organizations)
         {
@@ -115,6 +115,20 @@ public sealed class CoderPauseTests(PostgresServer server, RabbitMqBroker broker
 
         await PauseAsync(db, Resumed);
         Assert.Equal(1, (await CliRun.ExecuteAsync(settings, "status")).ExitCode);
+    }
+
+    [Fact]
+    public async Task The_gauge_reads_1_while_Coder_has_paused_and_0_once_it_resumed()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        await PauseAsync(db, Paused);
+        await using var isolated = await IsolatedBroker.CreateAsync(broker);
+        await using var host = await WorkerHost.StartAsync(db, isolated.AmqpUri);
+        using var metrics = new MetricRecorder(host.Services);
+
+        await Eventually.TrueAsync(() => Task.FromResult(metrics.Gauge("prebuilds.reconciliation.paused") == 1), "the gauge reads 1 while paused");
+        await PauseAsync(db, Resumed);
+        await Eventually.TrueAsync(() => Task.FromResult(metrics.Gauge("prebuilds.reconciliation.paused") == 0), "the gauge reads 0 once resumed", TimeSpan.FromSeconds(5));
     }
 
     /// <summary>Coder's UpsertPrebuildsSettings, as coderd/database/queries/siteconfig.sql has it.</summary>
