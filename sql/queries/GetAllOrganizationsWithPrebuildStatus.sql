@@ -9,9 +9,8 @@
 -- GetOrganizationsWithPrebuildStatus); at least one row, with NULL organization columns when there is none.
 -- Soft-deleted organizations (deleted = true) are left out.
 WITH coder_pause AS (
-    -- Coder's own pause, in this same statement (GetCoderPause.sql): a converged pass stays one statement.
-    SELECT coalesce(bool_or(s.value ~ '"reconciliation_paused"\s*:\s*true'), false) AS paused
-    FROM prebuilds_messaging.coder_prebuilds_settings s
+    -- Coder's own pause, in this same statement: a converged pass stays one statement.
+    SELECT prebuilds_messaging.coder_reconciliation_paused() AS paused
 ), prebuild_organizations AS (
     SELECT DISTINCT t.organization_id
     FROM templates t
@@ -52,5 +51,6 @@ WITH coder_pause AS (
 )
 SELECT p.paused AS reconciliation_paused, st.*
 FROM coder_pause p
-LEFT JOIN statuses st ON true
+-- While paused, a reconciliation that honours the pause reads no organization (@HoldBackWhenPaused); status does.
+LEFT JOIN statuses st ON NOT (p.paused AND @HoldBackWhenPaused::boolean)
 ORDER BY st.organization_name, st.organization_id;

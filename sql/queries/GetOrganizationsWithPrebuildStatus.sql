@@ -15,9 +15,8 @@
 -- Written as semi-joins (EXISTS) rather than DISTINCT over a four-way join, so PostgreSQL stops at
 -- the first matching preset of each organization.
 WITH coder_pause AS (
-    -- Coder's own pause, in this same statement (GetCoderPause.sql): a converged pass stays one statement.
-    SELECT coalesce(bool_or(s.value ~ '"reconciliation_paused"\s*:\s*true'), false) AS paused
-    FROM prebuilds_messaging.coder_prebuilds_settings s
+    -- Coder's own pause, in this same statement: a converged pass stays one statement.
+    SELECT prebuilds_messaging.coder_reconciliation_paused() AS paused
 ), statuses AS (
     SELECT
         o.id AS organization_id,
@@ -49,5 +48,6 @@ WITH coder_pause AS (
 )
 SELECT p.paused AS reconciliation_paused, st.*
 FROM coder_pause p
-LEFT JOIN statuses st ON true
+-- While paused, a reconciliation that honours the pause reads no organization (@HoldBackWhenPaused); status does.
+LEFT JOIN statuses st ON NOT (p.paused AND @HoldBackWhenPaused::boolean)
 ORDER BY st.organization_name, st.organization_id;

@@ -23,5 +23,5 @@ GRANT SELECT ON organizations, organization_members, groups, group_members,
 -- What the service writes: the membership, the group, the group membership. Nothing is updated or deleted.
 GRANT INSERT ON organization_members, groups, group_members TO :"role";
 
--- Coder's pause of prebuilds reconciliation, through a view of its one row of site_configs.
+-- Coder's pause of prebuilds reconciliation, through a function that returns only that boolean.
 \ir coder-prebuilds-settings.sql

@@ -5,8 +5,8 @@ using PrebuildsMessaging.Database;
 namespace PrebuildsMessaging.Reconciliation;
 
 /// <summary>
-/// Reads Coder's own pause of prebuilds reconciliation (site_configs, key prebuilds_settings, through the view
-/// prebuilds_messaging.coder_prebuilds_settings): one statement. The status query reads the same in its own
+/// Reads Coder's own pause of prebuilds reconciliation (site_configs, key prebuilds_settings, through the function
+/// prebuilds_messaging.coder_reconciliation_paused()): one statement. The status query reads the same in its own
 /// statement; this is for the ensure path and for looking whether a pause was lifted.
 /// </summary>
 public sealed class CoderPause(NpgsqlDataSource dataSource)

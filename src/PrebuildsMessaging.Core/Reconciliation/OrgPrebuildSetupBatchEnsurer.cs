@@ -19,6 +19,7 @@ namespace PrebuildsMessaging.Reconciliation;
 public sealed class OrgPrebuildSetupBatchEnsurer(
     NpgsqlDataSource dataSource,
     OrgPrebuildSetupEnsurer singleEnsurer,
+    CoderPause coderPause,
     IOptions<PrebuildsOptions> options,
     TimeProvider timeProvider)
 {
@@ -57,11 +58,21 @@ public sealed class OrgPrebuildSetupBatchEnsurer(
 
         var outcomes = new List<OrgSetupOutcome>(writes.Count);
         var failures = new List<OrganizationFailure>();
+
+        // One organization at a time is many statements: a pause Coder wrote since the batch began holds them back.
+        var pausedSince = !prebuilds.IgnoreCoderPause && writes.Exists(w => !(allSetWise && w.IsDone))
+                          && await coderPause.ReadAsync(cancellationToken).ConfigureAwait(false);
         foreach (var write in writes)
         {
             if (allSetWise && write.IsDone)
             {
                 outcomes.Add(write.Outcome(OrgSetupResult.Ensured, write.GroupId));
+                continue;
+            }
+
+            if (pausedSince)
+            {
+                outcomes.Add(write.Outcome(OrgSetupResult.Paused, write.GroupId));
                 continue;
             }
 

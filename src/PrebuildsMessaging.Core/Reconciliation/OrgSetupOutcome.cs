@@ -8,6 +8,9 @@ public enum OrgSetupResult
 
     /// <summary>The organization was deleted before its setup could be written: nothing to do, no retry.</summary>
     OrganizationGone,
+
+    /// <summary>Coder's administrators paused prebuilds reconciliation before the rest could be written: left for the reconciliation after the resume.</summary>
+    Paused,
 }
 
 /// <summary>What one ensure created, and how many rows it found already there.</summary>

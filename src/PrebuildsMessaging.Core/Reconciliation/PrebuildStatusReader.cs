@@ -14,7 +14,7 @@ public sealed class PrebuildStatusReader(NpgsqlDataSource dataSource, IOptions<P
     {
         var statuses = new List<OrganizationPrebuildStatus>();
         var paused = false;
-        await foreach (var status in StreamAsync(scope, p => paused = p, cancellationToken).ConfigureAwait(false))
+        await foreach (var status in StreamAsync(scope, p => paused = p, holdBackWhenPaused: false, cancellationToken).ConfigureAwait(false))
         {
             statuses.Add(status);
         }
@@ -24,9 +24,10 @@ public sealed class PrebuildStatusReader(NpgsqlDataSource dataSource, IOptions<P
 
     /// <summary>
     /// The rows as they arrive, without holding them all: one statement, however many organizations. Coder's pause,
-    /// read in the same statement, is handed to <paramref name="pausedByCoder"/> once, before the first row.
+    /// read in the same statement, is handed to <paramref name="pausedByCoder"/> once, before the first row; with
+    /// <paramref name="holdBackWhenPaused"/>, a paused read returns no organization at all.
     /// </summary>
-    public async IAsyncEnumerable<OrganizationPrebuildStatus> StreamAsync(ReconciliationScope scope, Action<bool> pausedByCoder,
+    public async IAsyncEnumerable<OrganizationPrebuildStatus> StreamAsync(ReconciliationScope scope, Action<bool> pausedByCoder, bool holdBackWhenPaused,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pausedByCoder);
@@ -40,6 +41,7 @@ public sealed class PrebuildStatusReader(NpgsqlDataSource dataSource, IOptions<P
         await using var command = new NpgsqlCommand(scope.IsAll ? Queries.GetAllOrganizationsWithPrebuildStatus : Queries.GetOrganizationsWithPrebuildStatus, connection);
         command.Parameters.Add(new NpgsqlParameter("UserId", NpgsqlDbType.Uuid) { Value = prebuilds.UserId });
         command.Parameters.Add(new NpgsqlParameter("GroupName", NpgsqlDbType.Text) { Value = prebuilds.GroupName });
+        command.Parameters.Add(new NpgsqlParameter("HoldBackWhenPaused", NpgsqlDbType.Boolean) { Value = holdBackWhenPaused });
         if (!scope.IsAll)
         {
             command.Parameters.Add(new NpgsqlParameter("OrganizationIds", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = scope.OrganizationIds!.ToArray() });

@@ -38,7 +38,7 @@ public sealed partial class ReconciliationPlanner(PrebuildStatusReader reader, I
         var chunk = new List<OrganizationPrebuildStatus>(Math.Min(chunkSize, 1024));
         var paused = false;
         var honour = !options.Value.IgnoreCoderPause;
-        await foreach (var status in reader.StreamAsync(scope, p => paused = p, cancellationToken).ConfigureAwait(false))
+        await foreach (var status in reader.StreamAsync(scope, p => paused = p, holdBackWhenPaused: honour, cancellationToken).ConfigureAwait(false))
         {
             if (paused && honour)
             {

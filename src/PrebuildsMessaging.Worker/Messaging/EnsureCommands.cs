@@ -68,6 +68,7 @@ public static class EnsureCommands
     {
         OrgSetupResult.Ensured => EnsureOutcomes.Ensured,
         OrgSetupResult.OrganizationGone => EnsureOutcomes.OrganizationGone,
-        _ => throw new ArgumentOutOfRangeException(nameof(result), result, "An ensure ends ensured or organization-gone."),
+        OrgSetupResult.Paused => EnsureOutcomes.Paused,
+        _ => throw new ArgumentOutOfRangeException(nameof(result), result, "An ensure ends ensured, organization-gone or paused."),
     };
 }

@@ -29,57 +29,90 @@ public sealed partial class CoderPauseWatcher(
     private readonly Lock gate = new();
     private readonly SemaphoreSlim pausedSignal = new(0);
     private bool? paused;
+    private DateTimeOffset observedAt = DateTimeOffset.MinValue;
+    private bool resumePending;
 
-    /// <summary>True while this worker last saw Coder's pause on (and honours it).</summary>
+    /// <summary>True while this worker last saw Coder's pause on (and honours it), or has still to request the catch-up.</summary>
     public bool IsPaused
     {
         get
         {
             lock (gate)
             {
-                return paused == true;
+                return paused == true || resumePending;
             }
         }
     }
 
-    /// <summary>A status query or an ensure batch read the pause; on the pause's end, one full reconciliation is requested.</summary>
-    public async Task ObserveAsync(bool pausedByCoder, CancellationToken cancellationToken)
+    /// <summary>
+    /// A status query or an ensure batch read the pause, in a read that started at <paramref name="readAt"/> (an older
+    /// read than the last one seen is ignored: passes run side by side). On the pause's end, one full reconciliation
+    /// is requested; until its publish succeeds, the watcher keeps looking and tries again.
+    /// </summary>
+    public async Task ObserveAsync(bool pausedByCoder, DateTimeOffset readAt, CancellationToken cancellationToken)
     {
-        if (Observe(pausedByCoder))
-        {
-            await bus.Publish(ReconcileRequestedFactory.All(ReconcileSources.Resumed, timeProvider), cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private bool Observe(bool pausedByCoder)
-    {
-        bool? before;
+        bool began;
+        bool ended;
+        bool publish;
         lock (gate)
         {
-            before = paused;
+            if (readAt < observedAt)
+            {
+                return;
+            }
+
+            observedAt = readAt;
+            began = pausedByCoder && paused != true;
+            ended = !pausedByCoder && paused == true;
             paused = pausedByCoder;
+            resumePending = !pausedByCoder && (resumePending || ended);
+            publish = resumePending;
+            metrics.PausedByCoder(pausedByCoder);
         }
 
-        metrics.PausedByCoder(pausedByCoder);
-        if (before == pausedByCoder)
-        {
-            return false;
-        }
-
-        if (pausedByCoder)
+        if (began)
         {
             LogPaused(logger);
             pausedSignal.Release();
-            return false;
         }
-
-        if (before == true)
+        else if (ended)
         {
             LogResumed(logger);
-            return true;
         }
 
-        return false;
+        if (publish)
+        {
+            await bus.Publish(ReconcileRequestedFactory.All(ReconcileSources.Resumed, timeProvider), cancellationToken).ConfigureAwait(false);
+            lock (gate)
+            {
+                resumePending = resumePending && paused == true; // published: nothing pending unless paused again since
+            }
+        }
+    }
+
+    /// <summary>At start: the function that reads the pause must be there (`migrate` makes it); without it every pass would fail.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!options.Value.IgnoreCoderPause)
+        {
+            try
+            {
+                var readAt = timeProvider.GetUtcNow();
+                await ObserveAsync(await pause.ReadAsync(cancellationToken).ConfigureAwait(false), readAt, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Npgsql.PostgresException ex) when (ex.SqlState is "42883" or "3F000")
+            {
+                throw new PrebuildsMessaging.Database.Migrations.SchemaMissingException(
+                    "The function prebuilds_messaging.coder_reconciliation_paused(), through which the worker reads Coder's pause of prebuilds reconciliation, is missing: " +
+                    "run `migrate` (as a role that can read site_configs), or have an administrator run sql/roles/coder-prebuilds-settings.sql.", ex);
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+            {
+                LogCheckFailed(logger, ex.Message); // the database is away: the loop looks again
+            }
+        }
+
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -90,15 +123,20 @@ public sealed partial class CoderPauseWatcher(
             return;
         }
 
-        var first = true;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                if (first || IsPaused)
+                bool known;
+                lock (gate)
                 {
-                    first = false;
-                    await ObserveAsync(await pause.ReadAsync(stoppingToken).ConfigureAwait(false), stoppingToken).ConfigureAwait(false);
+                    known = paused is not null;
+                }
+
+                if (!known || IsPaused)
+                {
+                    var readAt = timeProvider.GetUtcNow();
+                    await ObserveAsync(await pause.ReadAsync(stoppingToken).ConfigureAwait(false), readAt, stoppingToken).ConfigureAwait(false);
                 }
 
                 if (IsPaused)
@@ -116,10 +154,16 @@ public sealed partial class CoderPauseWatcher(
             }
             catch (Exception ex)
             {
-                // The database or the broker is away: try again; the pause is read by every pass meanwhile.
+                // The database or the broker is away: look again after the interval; every pass reads the pause meanwhile.
                 LogCheckFailed(logger, ex.Message);
-                first = true;
-                await Task.Delay(settings.PauseCheckInterval, timeProvider, stoppingToken).ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(settings.PauseCheckInterval, timeProvider, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
             }
         }
     }
@@ -136,6 +180,6 @@ public sealed partial class CoderPauseWatcher(
     [LoggerMessage(Level = LogLevel.Information, Message = "Coder resumed prebuilds reconciliation: requesting a reconciliation of every organization to catch up")]
     private static partial void LogResumed(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not read Coder's prebuilds pause: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not read Coder's prebuilds pause, or request the catch-up after it: {Reason}")]
     private static partial void LogCheckFailed(ILogger logger, string reason);
 }

@@ -81,7 +81,7 @@ internal static class ReconcileCommand
 
             var finished = await watcher.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
             Report(watcher);
-            if (watcher.Completed is { PausedByCoder: true })
+            if (watcher.Completed is { PausedByCoder: true } || watcher.Ensured.Any(e => e.Outcome == EnsureOutcomes.Paused))
             {
                 await Console.Error.WriteLineAsync(PauseView.HeldBack).ConfigureAwait(false);
                 return ExitCodes.PausedByCoder;

@@ -33,10 +33,9 @@ public sealed class LeastPrivilegeTests(PostgresServer server, RabbitMqBroker br
         }
 
         // The role really is that small: it may not read users, nor Coder's site_configs (signing keys), nor create a
-        // schema; it reads Coder's pause through the view of that one row.
+        // schema; it reads Coder's pause through a function that returns one boolean.
         Assert.False(await db.ScalarAsync<bool>("SELECT has_table_privilege(@role, 'users', 'SELECT')", new { role = role.Name }));
         Assert.False(await db.ScalarAsync<bool>("SELECT has_table_privilege(@role, 'site_configs', 'SELECT')", new { role = role.Name }));
-        Assert.True(await db.ScalarAsync<bool>("SELECT has_table_privilege(@role, 'prebuilds_messaging.coder_prebuilds_settings', 'SELECT')", new { role = role.Name }));
         Assert.False(await db.ScalarAsync<bool>("SELECT has_database_privilege(@role, current_database(), 'CREATE')", new { role = role.Name }));
     }
 
@@ -57,7 +56,7 @@ public sealed class LeastPrivilegeTests(PostgresServer server, RabbitMqBroker br
     }
 
     [Fact]
-    public async Task As_the_role_Coders_pause_is_honoured_and_a_missing_view_is_named_in_one_line()
+    public async Task As_the_role_Coders_pause_is_honoured_without_seeing_site_configs_and_a_missing_function_is_named_in_one_line()
     {
         await using var db = await CoderOnlyDatabaseAsync();
         var role = await LeastPrivilegeRoleAsync(db, runScript: true);
@@ -68,13 +67,30 @@ public sealed class LeastPrivilegeTests(PostgresServer server, RabbitMqBroker br
         await db.ExecuteAsync("INSERT INTO site_configs (key, value) VALUES ('app_signing_key', 'secret')"); // Coder keeps keys here too
 
         Assert.Equal(3, (await CliRun.ExecuteAsync(settings, "status")).ExitCode);
+        await using (var asRole = Npgsql.NpgsqlDataSource.Create(role.ConnectionString))
+        await using (var connection = await asRole.OpenConnectionAsync())
+        {
+            Assert.True(await Dapper.SqlMapper.ExecuteScalarAsync<bool>(connection, "SELECT prebuilds_messaging.coder_reconciliation_paused()"));
+            var denied = await Assert.ThrowsAsync<PostgresException>(() => Dapper.SqlMapper.ExecuteScalarAsync<string>(connection, "SELECT value FROM site_configs WHERE key = 'app_signing_key'"));
+            Assert.Equal("42501", denied.SqlState);
+        }
 
-        await db.ExecuteAsync("DROP VIEW prebuilds_messaging.coder_prebuilds_settings");
+        await db.ExecuteAsync("DROP FUNCTION prebuilds_messaging.coder_reconciliation_paused()");
         var migrate = await CliRun.ExecuteAsync(settings, "migrate");
         Assert.Equal(1, migrate.ExitCode);
         var line = Assert.Single(migrate.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("Failed:", StringComparison.Ordinal));
-        Assert.Contains("prebuilds_messaging.coder_prebuilds_settings", line, StringComparison.Ordinal);
+        Assert.Contains("prebuilds_messaging.coder_reconciliation_paused()", line, StringComparison.Ordinal);
         Assert.Contains("sql/roles/coder-prebuilds-settings.sql", line, StringComparison.Ordinal);
+
+        // A worker without it stops at start, saying what to run, instead of failing every pass into an error queue.
+        var run = await CliRun.ExecuteAsync(new Dictionary<string, string?>(settings)
+        {
+            ["Bus:Transport"] = "InMemory",
+            ["Schedule:Store"] = "InMemory",
+            ["Health:Enabled"] = "false",
+        }, "run");
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("Failed: The function prebuilds_messaging.coder_reconciliation_paused()", run.StandardError, StringComparison.Ordinal);
 
         await PsqlAsync(db, "-v", $"role={role.Name}", "-f", RepositoryFiles.Path("sql", "roles", "coder-prebuilds-settings.sql")); // the upgrade step
         Assert.Equal(0, (await CliRun.ExecuteAsync(settings, "migrate")).ExitCode);

@@ -70,6 +70,8 @@ public sealed class CoderPauseTests(PostgresServer server, RabbitMqBroker broker
             await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), () => $"organization {org} converges after the resume\n{worker.Output}", TimeSpan.FromSeconds(5));
         }
 
+        // The catch-up is the worker's own request (the schedule fires every 2 s here, so convergence alone proves little).
+        Assert.Contains(requests.Messages, r => r.GetProperty("source").GetString() == "resumed" && r.GetProperty("organizationIds").GetArrayLength() == 0);
         Assert.Single(Lines(worker.Output, "Coder has paused prebuilds reconciliation (coder prebuilds pause)")); // once, not once per pass
         Assert.Single(Lines(worker.Output, "Coder resumed prebuilds reconciliation"));
     }

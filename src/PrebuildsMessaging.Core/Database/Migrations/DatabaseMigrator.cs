@@ -38,7 +38,7 @@ public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, IEnume
 
             LogApplying(logger, "service schema", "sql/migrations/");
             Upgrade("sql/migrations/");
-            await EnsureCoderPrebuildsSettingsViewAsync(lockConnection, cancellationToken).ConfigureAwait(false);
+            await EnsureCoderPauseFunctionAsync(lockConnection, cancellationToken).ConfigureAwait(false);
 
             foreach (var provisioner in provisioners)
             {
@@ -83,32 +83,38 @@ public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, IEnume
     }
 
     /// <summary>
-    /// The view through which the service reads Coder's pause (sql/views/CoderPrebuildsSettings.sql), made only when
-    /// it is missing, and only by a role that can read site_configs (a view reads with its owner's rights). A
-    /// least-privilege role cannot: an administrator makes it with sql/roles/least-privilege.sql.
+    /// The function through which the service reads Coder's pause (sql/functions/CoderReconciliationPaused.sql), made
+    /// only when it is missing, and only by a role that can read site_configs (it reads with its owner's rights). A
+    /// least-privilege role cannot: an administrator makes it with sql/roles/coder-prebuilds-settings.sql.
     /// </summary>
-    private static async Task EnsureCoderPrebuildsSettingsViewAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    private async Task EnsureCoderPauseFunctionAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         var state = await connection.QuerySingleAsync<(bool Exists, bool Coder, bool CanRead)>(new CommandDefinition(
             """
-            SELECT to_regclass('prebuilds_messaging.coder_prebuilds_settings') IS NOT NULL,
+            SELECT to_regprocedure('prebuilds_messaging.coder_reconciliation_paused()') IS NOT NULL,
                    to_regclass('site_configs') IS NOT NULL,
                    to_regclass('site_configs') IS NOT NULL AND has_table_privilege(to_regclass('site_configs'), 'SELECT')
             """, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        if (state.Exists || !state.Coder)
+        if (state.Exists)
         {
-            return; // there, or no Coder tables here yet (migrate runs again once they are)
+            return;
+        }
+
+        if (!state.Coder)
+        {
+            LogNoSiteConfigs(logger); // no Coder tables here yet: migrate again once Coder has made them
+            return;
         }
 
         if (!state.CanRead)
         {
             throw new SchemaMissingException(
-                $"The view {Schema}.coder_prebuilds_settings, through which the service reads Coder's pause of prebuilds reconciliation, does not exist, " +
+                $"The function {Schema}.coder_reconciliation_paused(), through which the service reads Coder's pause of prebuilds reconciliation, does not exist, " +
                 $"and role {connection.UserName} may not read site_configs to create it. Have an administrator run sql/roles/coder-prebuilds-settings.sql " +
                 "(part of sql/roles/least-privilege.sql), or run migrate once as the owner of Coder's tables.");
         }
 
-        await connection.ExecuteAsync(new CommandDefinition(EmbeddedSql.Resource("sql/views/CoderPrebuildsSettings.sql"), cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await connection.ExecuteAsync(new CommandDefinition(EmbeddedSql.Resource("sql/functions/CoderReconciliationPaused.sql"), cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
     private void Upgrade(string resourcePrefix)
@@ -165,6 +171,9 @@ public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, IEnume
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Description} ensured ({StatementCount} idempotent statements)")]
     private static partial void LogProvisioned(ILogger logger, string description, int statementCount);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Coder's site_configs is not in this database yet, so the function that reads Coder's pause of prebuilds reconciliation was not made; the worker will not start without it: run migrate again once Coder's own migrations have run")]
+    private static partial void LogNoSiteConfigs(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The recommended preset index already exists and is valid")]
     private static partial void LogIndexPresent(ILogger logger);

@@ -52,8 +52,9 @@ public sealed partial class EnsureOrgPrebuildSetupConsumer(
 
         if (current.Count > 0 && !prebuilds.IgnoreCoderPause)
         {
+            var readAt = timeProvider.GetUtcNow();
             var paused = await coderPause.ReadAsync(context.CancellationToken).ConfigureAwait(false);
-            await pause.ObserveAsync(paused, context.CancellationToken).ConfigureAwait(false);
+            await pause.ObserveAsync(paused, readAt, context.CancellationToken).ConfigureAwait(false);
             if (paused)
             {
                 entries.AddRange(current.Select(c => EnsureCommands.Report(c, EnsureOutcomes.Paused)));

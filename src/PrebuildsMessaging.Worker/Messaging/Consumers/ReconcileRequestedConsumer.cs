@@ -47,7 +47,7 @@ public sealed partial class ReconcileRequestedConsumer(
                 (chunk, token) => SendCommandsAsync(endpoint, chunk, reconciliationId, token), context.CancellationToken).ConfigureAwait(false);
             if (!options.Value.IgnoreCoderPause)
             {
-                await pause.ObserveAsync(tally.PausedByCoder, context.CancellationToken).ConfigureAwait(false);
+                await pause.ObserveAsync(tally.PausedByCoder, readStartedAt, context.CancellationToken).ConfigureAwait(false);
             }
 
             if (!tally.PausedByCoder)
@@ -76,7 +76,7 @@ public sealed partial class ReconcileRequestedConsumer(
         }
         else if (tally.PausedByCoder)
         {
-            LogPaused(logger, reconciliationId, scope, requests.Count);
+            LogPaused(logger, reconciliationId, scope, requests.Count); // at Debug: the watcher says it once
         }
         else
         {
@@ -98,7 +98,7 @@ public sealed partial class ReconcileRequestedConsumer(
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation {ReconciliationId} scope {Scope} ({RequestCount} requests, {CoveredCount} already covered): {OrganizationsChecked} organizations checked, {CommandsSent} commands sent in {DurationMs:F1} ms")]
     private static partial void LogReconciled(ILogger logger, Guid reconciliationId, ReconciliationScope scope, int requestCount, int coveredCount, int organizationsChecked, int commandsSent, double durationMs);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation {ReconciliationId} scope {Scope} ({RequestCount} requests): held back by Coder's pause; nothing sent")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reconciliation {ReconciliationId} scope {Scope} ({RequestCount} requests): held back by Coder's pause; nothing sent")]
     private static partial void LogPaused(ILogger logger, Guid reconciliationId, ReconciliationScope scope, int requestCount);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation {ReconciliationId}: all {RequestCount} requests already covered by earlier status reads; no query")]
