@@ -8,13 +8,14 @@
 --   * A function with a string body records no dependency on site_configs' columns, so Coder's own migrations may
 --     alter that table as they always could (a view would make them fail).
 --   * The value is read as a pattern, not as JSON: a value that is not valid JSON reads "not paused" instead of
---     failing the statement (Coder decodes it the same way: a missing or false key is not paused).
+--     failing the statement (Coder decodes it the same way: a missing or false key is not paused), and without
+--     regard to case, as Go's encoding/json matches the key.
 -- `migrate` creates it when it is missing and the migrating role can read site_configs;
 -- sql/roles/coder-prebuilds-settings.sql creates it as an administrator.
 CREATE OR REPLACE FUNCTION prebuilds_messaging.coder_reconciliation_paused() RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path FROM CURRENT
     AS $fn$
-        SELECT coalesce(bool_or(value ~ E'"reconciliation_paused"\\s*:\\s*true'), false)
+        SELECT coalesce(bool_or(value ~* E'"reconciliation_paused"\\s*:\\s*true'), false)
         FROM site_configs WHERE key = 'prebuilds_settings'
     $fn$;

@@ -133,6 +133,25 @@ public sealed class CoderPauseTests(PostgresServer server, RabbitMqBroker broker
         await Eventually.TrueAsync(() => Task.FromResult(metrics.Gauge("prebuilds.reconciliation.paused") == 0), "the gauge reads 0 once resumed", TimeSpan.FromSeconds(5));
     }
 
+    [Theory]
+    [InlineData(null, false)] // no row: Coder's default
+    [InlineData("{}", false)]
+    [InlineData("""{"reconciliation_paused":true}""", true)]
+    [InlineData("""{"reconciliation_paused": false}""", false)]
+    [InlineData("""{ "reconciliation_paused" : true }""", true)]
+    [InlineData("""{"Reconciliation_Paused":true}""", true)] // Go's encoding/json matches keys without regard to case
+    [InlineData("not json", false)] // never fails the status query
+    public async Task The_pause_reads_as_Coder_decodes_its_setting(string? value, bool paused)
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        if (value is not null)
+        {
+            await PauseAsync(db, value);
+        }
+
+        Assert.Equal(paused, await db.ScalarAsync<bool>("SELECT prebuilds_messaging.coder_reconciliation_paused()"));
+    }
+
     /// <summary>Coder's UpsertPrebuildsSettings, as coderd/database/queries/siteconfig.sql has it.</summary>
     private static Task<int> PauseAsync(TestDatabase db, string value) => db.ExecuteAsync(
         """
