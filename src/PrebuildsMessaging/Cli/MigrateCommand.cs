@@ -17,7 +17,7 @@ internal static class MigrateCommand
         };
         var withRecommendedIndex = new Option<bool>("--with-recommended-index")
         {
-            Description = "Also build the partial index on template_version_presets(template_version_id) CONCURRENTLY (an operator's decision; see the README).",
+            Description = "Also build the partial index on template_version_presets(template_version_id) CONCURRENTLY (an operator's decision; see docs/architecture.md).",
         };
         var withChangeFeed = new Option<bool>("--with-change-feed")
         {
