@@ -121,9 +121,9 @@ public sealed partial class ChangeFeedReader(
     /// <list type="number">
     /// <item>CREATE_REPLICATION_SLOT returns once the slot has reached its consistent point: every transaction that
     /// commits after that point will be decoded from the slot, and streamed below.</item>
-    /// <item>The snapshot request is stamped and published only after that, and the reconcile consumer's status query
-    /// starts after it arrived (coverage by an earlier read only counts reads that started after the request was
-    /// made), so that query's snapshot sees every transaction that committed before the consistent point.</item>
+    /// <item>The snapshot request is published only after that, and no earlier read may answer it
+    /// (<see cref="Reconciliation.ReconciliationCoverage.MayBeCovered"/>): the reconcile consumer runs a status query
+    /// for it after it arrived, whose snapshot sees every transaction that committed before the consistent point.</item>
     /// <item>The stream starts only once the broker confirmed the request; if it never does, the connection (and the
     /// slot) is dropped and the next connection starts again with a snapshot.</item>
     /// </list>
