@@ -14,6 +14,7 @@ internal sealed partial class BenchmarkWorker : IAsyncDisposable
     private readonly StreamWriter log;
     private readonly TaskCompletionSource started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock gate = new();
+    private readonly List<string> logged = [];
     private int requestsAnswered;
     private int reconciliations;
     private bool disposed;
@@ -67,7 +68,8 @@ internal sealed partial class BenchmarkWorker : IAsyncDisposable
         }
     }
 
-    public static async Task<BenchmarkWorker> StartAsync(string connectionString, string amqpUri, string logPath)
+    /// <summary>The worker at its defaults, and any setting given (as an operator would, by environment variable).</summary>
+    public static async Task<BenchmarkWorker> StartAsync(string connectionString, string amqpUri, string logPath, IDictionary<string, string>? settings = null)
     {
         var app = Path.Combine(AppContext.BaseDirectory, "PrebuildsMessaging.dll");
         var info = new ProcessStartInfo("dotnet", [app, "run"])
@@ -81,6 +83,11 @@ internal sealed partial class BenchmarkWorker : IAsyncDisposable
         info.Environment["Schedule__RunAtStartup"] = "false";
         // Health and metrics stay on, as by default, on a port of their own.
         info.Environment["Health__Urls"] = $"http://127.0.0.1:{FreePort()}";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var worker = new BenchmarkWorker(process, new StreamWriter(logPath) { AutoFlush = true });
         process.OutputDataReceived += (_, e) => worker.Read(e.Data);
@@ -105,6 +112,15 @@ internal sealed partial class BenchmarkWorker : IAsyncDisposable
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>Whether the worker has logged a line containing this text.</summary>
+    public bool HasLogged(string text)
+    {
+        lock (gate)
+        {
+            return logged.Any(l => l.Contains(text, StringComparison.Ordinal));
+        }
+    }
+
     private void Read(string? line)
     {
         if (line is null)
@@ -115,6 +131,11 @@ internal sealed partial class BenchmarkWorker : IAsyncDisposable
         lock (gate)
         {
             log.WriteLine(line);
+            if (logged.Count < 10_000)
+            {
+                logged.Add(line);
+            }
+
             if (Answered().Match(line) is { Success: true } answered)
             {
                 requestsAnswered += int.Parse(answered.Groups["n"].Value, System.Globalization.CultureInfo.InvariantCulture);

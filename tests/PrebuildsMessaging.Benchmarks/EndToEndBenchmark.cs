@@ -174,7 +174,7 @@ internal static class EndToEndBenchmark
         await using (var connection = await dataSource.OpenConnectionAsync())
         await using (var transaction = await connection.BeginTransactionAsync())
         {
-            await connection.ExecuteAsync(Sql("SeedUnconfiguredOrganizations"), new { settings.Organizations }, transaction, commandTimeout: 0);
+            await connection.ExecuteAsync(BenchmarkSql.Load("SeedUnconfiguredOrganizations"), new { settings.Organizations }, transaction, commandTimeout: 0);
             await transaction.CommitAsync();
             await connection.ExecuteAsync("VACUUM ANALYZE", commandTimeout: 0);
         }
@@ -184,7 +184,7 @@ internal static class EndToEndBenchmark
 
     private static async Task ResetAsync(NpgsqlDataSource dataSource, PrebuildsOptions prebuilds)
     {
-        await ExecuteAsync(dataSource, Sql("ResetPrebuildsSetup"), new { prebuilds.UserId, prebuilds.GroupName });
+        await ExecuteAsync(dataSource, BenchmarkSql.Load("ResetPrebuildsSetup"), new { prebuilds.UserId, prebuilds.GroupName });
         await ExecuteAsync(dataSource, "VACUUM ANALYZE organization_members", null);
         await ExecuteAsync(dataSource, "VACUUM ANALYZE groups", null);
         await ExecuteAsync(dataSource, "VACUUM ANALYZE group_members", null);
@@ -240,13 +240,6 @@ internal static class EndToEndBenchmark
         await connection.ExecuteAsync(sql, parameters, commandTimeout: 0);
     }
 
-    private static string Sql(string name)
-    {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"sql/benchmarks/{name}.sql")
-            ?? throw new InvalidOperationException($"Missing embedded sql/benchmarks/{name}.sql");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
 
     /// <summary>Coder's loop: one status query, then each missing row as its own autocommit INSERT, on one connection.</summary>
     private static class SequentialLoop

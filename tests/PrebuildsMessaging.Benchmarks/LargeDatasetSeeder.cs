@@ -39,9 +39,9 @@ internal static class LargeDatasetSeeder
         Console.WriteLine($"Seeding {settings.Organizations} organizations × {settings.Templates} templates × {settings.Versions} versions × {settings.Presets} presets = {settings.TotalPresets:N0} presets");
         var started = Stopwatch.StartNew();
         await using var connection = await dataSource.OpenConnectionAsync();
-        await connection.ExecuteAsync(Sql("SeedOrganizations"), new { settings.Organizations });
+        await connection.ExecuteAsync(BenchmarkSql.Load("SeedOrganizations"), new { settings.Organizations });
         var organizations = (await connection.QueryAsync<Guid>("SELECT id FROM organizations WHERE name LIKE 'bench-org-%' ORDER BY name")).ToList();
-        var seedPresets = Sql("SeedOrganizationPresets");
+        var seedPresets = BenchmarkSql.Load("SeedOrganizationPresets");
         for (var i = 0; i < organizations.Count; i++)
         {
             // Every fifth organization has presets but none that asks for prebuilds.
@@ -66,11 +66,4 @@ internal static class LargeDatasetSeeder
         return connectionString;
     }
 
-    private static string Sql(string name)
-    {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"sql/benchmarks/{name}.sql")
-            ?? throw new InvalidOperationException($"Missing embedded sql/benchmarks/{name}.sql");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
 }

@@ -52,7 +52,7 @@ internal static partial class StatusQueryBenchmark
             }
 
             // Coder's own query shape, full (it has no scope), run the same way for comparison.
-            var coder = Sql("CoderStatusQueryShape");
+            var coder = BenchmarkSql.Load("CoderStatusQueryShape");
             var parameters = new { UserId = PrebuildsOptions.CoderPrebuildsUserId, GroupName = PrebuildsOptions.CoderPrebuildsGroupName };
             await ReportAsync("Coder's query shape, full", withIndex, settings.Iterations,
                 async () => (await connection.QueryAsync(coder, parameters, commandTimeout: 0)).Count(),
@@ -109,13 +109,6 @@ internal static partial class StatusQueryBenchmark
         return (execution, access);
     }
 
-    private static string Sql(string name)
-    {
-        using var stream = System.Reflection.Assembly.GetExecutingAssembly().GetManifestResourceStream($"sql/benchmarks/{name}.sql")
-            ?? throw new InvalidOperationException($"Missing embedded sql/benchmarks/{name}.sql");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
 
     [GeneratedRegex(@"(?:Execution|Planning) Time: ([0-9.]+) ms")]
     private static partial Regex ExecutionTime();
