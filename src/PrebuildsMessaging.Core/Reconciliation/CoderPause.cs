@@ -14,6 +14,10 @@ public sealed class CoderPause(NpgsqlDataSource dataSource)
     public async Task<bool> ReadAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(Queries.GetCoderPause, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return await ReadAsync(connection, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The same, on a connection the caller holds (e.g. the one its writes use).</summary>
+    public static Task<bool> ReadAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        connection.ExecuteScalarAsync<bool>(new CommandDefinition(Queries.GetCoderPause, cancellationToken: cancellationToken));
 }

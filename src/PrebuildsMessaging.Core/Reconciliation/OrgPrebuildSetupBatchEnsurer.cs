@@ -33,6 +33,12 @@ public sealed class OrgPrebuildSetupBatchEnsurer(
         PostgresException? setWiseError = null;
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
         {
+            // Coder's pause, read first on the connection the writes use: while it is on, nothing is written.
+            if (!prebuilds.IgnoreCoderPause && await CoderPause.ReadAsync(connection, cancellationToken).ConfigureAwait(false))
+            {
+                return new BatchEnsureResult([.. writes.Select(w => w.Outcome(OrgSetupResult.Paused, w.GroupId))], [], SetWise: true, PausedByCoder: true);
+            }
+
             try
             {
                 await InsertMembershipsAsync(connection, writes, prebuilds, cancellationToken).ConfigureAwait(false);
@@ -62,6 +68,7 @@ public sealed class OrgPrebuildSetupBatchEnsurer(
         // One organization at a time is many statements: a pause Coder wrote since the batch began holds them back.
         var pausedSince = !prebuilds.IgnoreCoderPause && writes.Exists(w => !(allSetWise && w.IsDone))
                           && await coderPause.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var pausedByCoder = prebuilds.IgnoreCoderPause ? (bool?)null : pausedSince;
         foreach (var write in writes)
         {
             if (allSetWise && write.IsDone)
@@ -93,7 +100,7 @@ public sealed class OrgPrebuildSetupBatchEnsurer(
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(setWiseError); // not one organization's: all of them
         }
 
-        return new BatchEnsureResult(outcomes, failures, allSetWise);
+        return new BatchEnsureResult(outcomes, failures, allSetWise, pausedByCoder);
     }
 
     /// <summary>Two commands for one organization in a batch: whatever either says is missing is written (a row already there is skipped).</summary>
@@ -256,4 +263,5 @@ public sealed record OrganizationFailure(Guid OrganizationId, Exception Error);
 
 /// <summary>What a batch ensure did: an outcome per organization that succeeded, and the organizations that failed on their own.</summary>
 /// <param name="SetWise">False when an error of a set statement sent the batch one organization at a time.</param>
-public sealed record BatchEnsureResult(IReadOnlyList<OrgSetupOutcome> Outcomes, IReadOnlyList<OrganizationFailure> Failures, bool SetWise);
+/// <param name="PausedByCoder">What the batch last read of Coder's pause (null with Prebuilds:IgnoreCoderPause): true when it held writes back.</param>
+public sealed record BatchEnsureResult(IReadOnlyList<OrgSetupOutcome> Outcomes, IReadOnlyList<OrganizationFailure> Failures, bool SetWise, bool? PausedByCoder = null);

@@ -117,12 +117,11 @@ public sealed class ChangeFeedLease : IAsyncDisposable
     /// <summary>How much WAL the slot of that name holds back, in bytes.</summary>
     public Task<long?> SlotLagAsync(string slotName, CancellationToken cancellationToken) =>
         connection.ExecuteScalarAsync<long?>(new CommandDefinition(
-            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), coalesce(confirmed_flush_lsn, restart_lsn))::bigint FROM pg_replication_slots WHERE slot_name = @slotName",
+            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = @slotName",
             new { slotName }, cancellationToken: cancellationToken));
 
-    public Task<bool> PublicationExistsAsync(string publication, CancellationToken cancellationToken) =>
-        connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = @publication)", new { publication }, cancellationToken: cancellationToken));
+    public Task<bool> PublicationExistsAsync(CancellationToken cancellationToken) =>
+        PrebuildsMessaging.Database.Migrations.ChangeFeedSetup.PublicationExistsAsync(connection, cancellationToken);
 
     /// <summary>A stable 64-bit key for the slot name (FNV-1a), so every replica of every version agrees on it.</summary>
     public static long LockKey(string slotName)

@@ -143,7 +143,7 @@ public sealed partial class ChangeFeedReader(
         try
         {
             await replication.Open(cancellationToken).ConfigureAwait(false);
-            if (!await lease.PublicationExistsAsync(ChangeFeedSetup.PublicationName, cancellationToken).ConfigureAwait(false))
+            if (!await lease.PublicationExistsAsync(cancellationToken).ConfigureAwait(false))
             {
                 throw new ChangeFeedUnavailableException(
                     $"the publication {ChangeFeedSetup.PublicationName} does not exist in this database; create it with `migrate --with-change-feed`");

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -16,8 +15,7 @@ internal sealed record ChangeFeedView(bool Publication, IReadOnlyList<ChangeFeed
     {
         var slotName = services.GetRequiredService<IOptions<ChangeFeedOptions>>().Value.SlotName;
         await using var connection = await services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var publication = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = @name)", new { name = ChangeFeedSetup.PublicationName }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var publication = await ChangeFeedSetup.PublicationExistsAsync(connection, cancellationToken).ConfigureAwait(false);
         var replicas = await services.GetRequiredService<ChangeFeedReplicas>().ReadAsync(slotName, cancellationToken).ConfigureAwait(false);
         var slot = await services.GetRequiredService<ChangeFeedSlot>().ReadAsync(slotName, cancellationToken).ConfigureAwait(false);
         return new ChangeFeedView(publication, replicas, slot.LagBytes);

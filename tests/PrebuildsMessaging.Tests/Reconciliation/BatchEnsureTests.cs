@@ -7,7 +7,7 @@ namespace PrebuildsMessaging.Tests.Reconciliation;
 public sealed class BatchEnsureTests(PostgresServer server) : IClassFixture<PostgresServer>
 {
     [Fact]
-    public async Task A_batch_writes_every_missing_row_in_three_statements_and_reports_each_organization()
+    public async Task A_batch_reads_Coders_pause_then_writes_every_missing_row_in_three_statements_and_reports_each_organization()
     {
         await using var db = await server.CreateDatabaseAsync();
         var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(20);
@@ -19,7 +19,9 @@ public sealed class BatchEnsureTests(PostgresServer server) : IClassFixture<Post
 
         Assert.True(result.SetWise);
         Assert.Empty(result.Failures);
-        Assert.Equal(3, counter.Count); // memberships, groups, group memberships: one statement each for all 20
+        // Coder's pause, then memberships, groups, group memberships: one statement each for all 20.
+        Assert.Equal(4, counter.Count);
+        Assert.Single(counter.Statements, s => s.Contains("GetCoderPause :one", StringComparison.Ordinal));
         Assert.Equal(orgs.Order(), result.Outcomes.Select(o => o.OrganizationId).Order());
         Assert.All(result.Outcomes, o => Assert.Equal((OrgSetupResult.Ensured, 3, 0), (o.Result, o.RowsCreated, o.UniqueViolationsTolerated)));
         await AssertConvergedOnceAsync(db, orgs);

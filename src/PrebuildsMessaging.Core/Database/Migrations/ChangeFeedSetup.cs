@@ -19,7 +19,7 @@ public sealed partial class ChangeFeedSetup(NpgsqlDataSource dataSource, ILogger
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await RequireLogicalWalAsync(connection, cancellationToken).ConfigureAwait(false);
 
-        if (await ScalarAsync(connection, "SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = @PublicationName)", new { PublicationName }, cancellationToken).ConfigureAwait(false))
+        if (await PublicationExistsAsync(connection, cancellationToken).ConfigureAwait(false))
         {
             LogPresent(logger, PublicationName);
         }
@@ -54,6 +54,10 @@ public sealed partial class ChangeFeedSetup(NpgsqlDataSource dataSource, ILogger
 
         LogDropped(logger, PublicationName);
     }
+
+    /// <summary>Whether this database has the change feed's publication.</summary>
+    public static Task<bool> PublicationExistsAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        ScalarAsync(connection, "SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = @PublicationName)", new { PublicationName }, cancellationToken);
 
     /// <summary>The clear error a server without logical decoding gets, naming the setting.</summary>
     public static async Task RequireLogicalWalAsync(NpgsqlConnection connection, CancellationToken cancellationToken)

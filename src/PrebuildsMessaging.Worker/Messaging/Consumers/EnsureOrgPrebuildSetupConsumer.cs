@@ -16,7 +16,7 @@ namespace PrebuildsMessaging.Messaging.Consumers;
 /// (an old message replayed after a configuration change) is not written; its organization is reconciled afresh.
 /// An organization that fails on its own (not the database, not the missing user) never fails the others: its
 /// command is sent again, alone, and retried and dead-lettered alone. While Coder's administrators have paused
-/// prebuilds reconciliation (read at the start of each batch), nothing is written: the commands are answered with
+/// prebuilds reconciliation (the batch writer reads it first), nothing is written: the commands are answered with
 /// outcome paused, and the full reconciliation that follows the resume does their work.
 /// </summary>
 public sealed partial class EnsureOrgPrebuildSetupConsumer(
@@ -24,7 +24,6 @@ public sealed partial class EnsureOrgPrebuildSetupConsumer(
     IOptions<PrebuildsOptions> options,
     TimeProvider timeProvider,
     PrebuildsMetrics metrics,
-    CoderPause coderPause,
     Pause.CoderPauseWatcher pause,
     ILogger<EnsureOrgPrebuildSetupConsumer> logger) : IConsumer<Batch<EnsureOrgPrebuildSetup>>
 {
@@ -50,19 +49,12 @@ public sealed partial class EnsureOrgPrebuildSetupConsumer(
             entries.AddRange(superseded.Select(c => EnsureCommands.Report(c, EnsureOutcomes.Superseded)));
         }
 
-        if (current.Count > 0 && !prebuilds.IgnoreCoderPause)
-        {
-            var readAt = timeProvider.GetUtcNow();
-            var paused = await coderPause.ReadAsync(context.CancellationToken).ConfigureAwait(false);
-            await pause.ObserveAsync(paused, readAt, context.CancellationToken).ConfigureAwait(false);
-            if (paused)
-            {
-                entries.AddRange(current.Select(c => EnsureCommands.Report(c, EnsureOutcomes.Paused)));
-                current.Clear();
-            }
-        }
-
+        var readAt = timeProvider.GetUtcNow();
         var result = current.Count == 0 ? null : await EnsureAsync(current, context.CancellationToken).ConfigureAwait(false);
+        if (result?.PausedByCoder is { } paused)
+        {
+            await pause.ObserveAsync(paused, readAt, context.CancellationToken).ConfigureAwait(false);
+        }
         var failures = invalid.Select(_ => new OrganizationFailure(Guid.Empty, new InvalidMessageException("EnsureOrgPrebuildSetup has no organizationId.")))
             .Concat(result?.Failures ?? []).ToList();
         var failed = failures.Select(f => f.OrganizationId).ToHashSet();
