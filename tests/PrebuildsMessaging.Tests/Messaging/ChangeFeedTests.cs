@@ -123,9 +123,12 @@ public sealed class ChangeFeedTests(PostgresServer server, RabbitMqBroker broker
             new { org });
 
         await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), () => $"converged\n{feed.Worker.Output}", Within);
-        // The snapshot at the start asks for every organization (no ids); the transaction asks once for its own.
-        var requests = recorder.Messages.Where(m => m.GetProperty("source").GetString() == "change-feed" && m.GetProperty("organizationIds").GetArrayLength() > 0).ToList();
-        var request = Assert.Single(requests);
+        // The snapshot at the start asks for every organization (no ids), and may converge the organization before the
+        // stream's request arrives; the transaction asks once for its own.
+        List<System.Text.Json.JsonElement> Scoped() =>
+            recorder.Messages.Where(m => m.GetProperty("source").GetString() == "change-feed" && m.GetProperty("organizationIds").GetArrayLength() > 0).ToList();
+        await Eventually.TrueAsync(() => Task.FromResult(Scoped().Count > 0), () => $"the transaction's request is published\n{feed.Worker.Output}", Within);
+        var request = Assert.Single(Scoped());
         Assert.Equal([org], request.GetProperty("organizationIds").EnumerateArray().Select(e => e.GetGuid()));
     }
 
