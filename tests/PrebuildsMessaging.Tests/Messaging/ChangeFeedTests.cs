@@ -123,8 +123,7 @@ public sealed class ChangeFeedTests(PostgresServer server, RabbitMqBroker broker
             new { org });
 
         await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), () => $"converged\n{feed.Worker.Output}", Within);
-        // The snapshot at the start asks for every organization (no ids), and may converge the organization before the
-        // stream's request arrives; the transaction asks once for its own.
+        // The snapshot at the start asked for every organization (no ids); the transaction asks once for its own.
         List<System.Text.Json.JsonElement> Scoped() =>
             recorder.Messages.Where(m => m.GetProperty("source").GetString() == "change-feed" && m.GetProperty("organizationIds").GetArrayLength() > 0).ToList();
         await Eventually.TrueAsync(() => Task.FromResult(Scoped().Count > 0), () => $"the transaction's request is published\n{feed.Worker.Output}", Within);
@@ -336,10 +335,13 @@ public sealed class ChangeFeedTests(PostgresServer server, RabbitMqBroker broker
             ["ChangeFeed:SlotName"] = slot,
             ["ChangeFeed:RetryInterval"] = "00:00:02",
         });
-        // Creating a slot waits for the transactions open on the server at that moment (other tests') to end.
+        // Creating a slot waits for the transactions open on the server at that moment (other tests') to end. Then the
+        // snapshot's reconciliation (the only one: no schedule, no start-up request) must be done, or a test's change
+        // could converge through it and prove nothing of the stream.
         await Eventually.TrueAsync(async () => worker.Output.Contains(Streaming, StringComparison.Ordinal)
+            && worker.Output.Contains("organizations checked", StringComparison.Ordinal)
             && await db.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = @slot AND active)", new { slot }),
-            () => $"the worker streams from its slot\n{worker.Output}");
+            () => $"the worker streams from its slot, its snapshot done\n{worker.Output}");
         return new Feed(worker, isolated, slot, new Dictionary<string, string?> { ["ChangeFeed:Enabled"] = "true", ["ChangeFeed:SlotName"] = slot, ["ChangeFeed:RetryInterval"] = "00:00:02" });
     }
 
