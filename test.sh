@@ -5,6 +5,8 @@
 #   PREBUILDS_TEST_RABBITMQ  an amqp:// URI of a running RabbitMQ; when set, no broker is started.
 #   PREBUILDS_TEST_USE_TESTCONTAINERS=1  start nothing natively; the tests use Testcontainers
 #                            (needs a Docker engine that can pull images).
+#   PREBUILDS_TEST_TIMING    1 (default): the suite, then the timing-bound tests; 0: the suite alone;
+#                            only: the timing-bound tests alone.
 set -euo pipefail
 cd "$(dirname "$0")"
 repo=$(pwd)
@@ -39,11 +41,19 @@ if [ -z "${PREBUILDS_TEST_RABBITMQ:-}" ] && [ "${PREBUILDS_TEST_USE_TESTCONTAINE
   export PREBUILDS_TEST_RABBITMQ_MANAGEMENT="http://127.0.0.1:$management_port"
 fi
 
-suite_started=$(date +%s)
 echo "==> dotnet build"
 dotnet build PrebuildsMessaging.sln -c Release --nologo -v quiet
-echo "==> dotnet test"
 status=0
-dotnet test PrebuildsMessaging.sln -c Release --no-build --nologo --logger "console;verbosity=normal" "$@" || status=$?
-echo "==> suite wall time: $(( $(date +%s) - suite_started )) s (build and tests; servers started before)"
+# The suite, then the timing-bound tests (Category=Timing: those that wait on the service's own timers, such as
+# retry intervals, lease handovers, kill detection and failovers), each with its wall time.
+run_tests() { # name filter [args...]
+  local name=$1 filter=$2 started
+  shift 2
+  started=$(date +%s)
+  echo "==> dotnet test: $name"
+  dotnet test tests/PrebuildsMessaging.Tests -c Release --no-build --nologo --filter "$filter" --logger "console;verbosity=minimal" "$@" || status=1
+  echo "==> $name wall time: $(( $(date +%s) - started )) s (build excluded)"
+}
+if [ "${PREBUILDS_TEST_TIMING:-1}" != only ]; then run_tests "suite" "Category!=Timing" "$@"; fi
+if [ "${PREBUILDS_TEST_TIMING:-1}" != 0 ]; then run_tests "timing-bound tests" "Category=Timing" "$@"; fi
 exit $status

@@ -3,16 +3,18 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Reflection;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using PrebuildsMessaging.Configuration;
-using PrebuildsMessaging.Database;
-using PrebuildsMessaging.Database.Migrations;
-using PrebuildsMessaging.Messaging;
-using PrebuildsMessaging.Operations;
+using PrebuildsMessaging.Contracts;
+using PrebuildsMessaging.Core.Configuration;
+using PrebuildsMessaging.Core.Database.Migrations;
+using PrebuildsMessaging.Core.Reconciliation;
+using PrebuildsMessaging.ErrorQueues;
+using PrebuildsMessaging.Worker.Messaging;
+using PrebuildsMessaging.Worker.Schedule;
 using RabbitMQ.Client;
 
 namespace PrebuildsMessaging.Benchmarks;
@@ -169,7 +171,7 @@ internal static class EndToEndBenchmark
 
         var connectionString = new NpgsqlConnectionStringBuilder(settings.AdminConnectionString) { Database = settings.Database }.ConnectionString;
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        await new DatabaseMigrator(dataSource, [new PrebuildsMessaging.Scheduling.QuartzSchema()], NullLogger<DatabaseMigrator>.Instance).MigrateAsync(new MigrationRequest(WithDevSchema: true), CancellationToken.None);
+        await new DatabaseMigrator(dataSource, [new QuartzSchema()], NullLogger<DatabaseMigrator>.Instance).MigrateAsync(new MigrationRequest(WithDevSchema: true), CancellationToken.None);
         Console.WriteLine($"Seeding {settings.Organizations:N0} unconfigured organizations (one template, version and preset with prebuilds each) in {settings.Database}");
         await using (var connection = await dataSource.OpenConnectionAsync())
         await using (var transaction = await connection.BeginTransactionAsync())
@@ -248,27 +250,27 @@ internal static class EndToEndBenchmark
         {
             var clock = Stopwatch.StartNew();
             await using var connection = await dataSource.OpenConnectionAsync();
-            var statuses = (await connection.QueryAsync<(Guid OrganizationId, string Name, bool HasUser, Guid? GroupId, bool InGroup)>(
-                Queries.GetOrganizationsWithPrebuildStatus, new { prebuilds.UserId, prebuilds.GroupName, OrganizationIds = (Guid[]?)null })).ToList();
+            var statuses = (await new StatusQuery(dataSource, Microsoft.Extensions.Options.Options.Create(prebuilds), NullLogger<StatusQuery>.Instance).ReadAsync(ReconciliationScope.All, CancellationToken.None)).Organizations
+                .Select(s => (s.OrganizationId, HasUser: s.HasPrebuildUser, GroupId: s.PrebuildsGroupId, InGroup: s.HasPrebuildUserInGroup)).ToList();
             var done = 0;
             foreach (var status in statuses)
             {
                 var now = DateTimeOffset.UtcNow;
                 if (!status.HasUser)
                 {
-                    await connection.ExecuteAsync(Queries.InsertOrganizationMember, new { status.OrganizationId, prebuilds.UserId, CreatedAt = now, UpdatedAt = now });
+                    await connection.ExecuteAsync(BenchmarkSql.Load("CoderLoopInsertOrganizationMember"), new { status.OrganizationId, prebuilds.UserId, CreatedAt = now, UpdatedAt = now });
                 }
 
                 var groupId = status.GroupId;
                 if (groupId is null)
                 {
                     groupId = Guid.NewGuid();
-                    await connection.ExecuteAsync(Queries.InsertGroup, new { Id = groupId, Name = prebuilds.GroupName, DisplayName = prebuilds.GroupDisplayName, status.OrganizationId });
+                    await connection.ExecuteAsync(BenchmarkSql.Load("CoderLoopInsertGroup"), new { Id = groupId, Name = prebuilds.GroupName, DisplayName = prebuilds.GroupDisplayName, status.OrganizationId });
                 }
 
                 if (!status.InGroup)
                 {
-                    await connection.ExecuteAsync(Queries.InsertGroupMember, new { prebuilds.UserId, GroupId = groupId });
+                    await connection.ExecuteAsync(BenchmarkSql.Load("CoderLoopInsertGroupMember"), new { prebuilds.UserId, GroupId = groupId });
                 }
 
                 if (++done % Math.Max(1, organizations / 10) == 0)

@@ -4,7 +4,7 @@ using System.Reflection;
 using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using PrebuildsMessaging.Database.Migrations;
+using PrebuildsMessaging.Core.Database.Migrations;
 
 namespace PrebuildsMessaging.Benchmarks;
 

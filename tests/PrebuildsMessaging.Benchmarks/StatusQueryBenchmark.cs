@@ -5,14 +5,15 @@ using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using PrebuildsMessaging.Configuration;
-using PrebuildsMessaging.Database.Migrations;
-using PrebuildsMessaging.Reconciliation;
+using PrebuildsMessaging.Core.Configuration;
+using PrebuildsMessaging.Core.Database.Migrations;
+using PrebuildsMessaging.Core.Database;
+using PrebuildsMessaging.Core.Reconciliation;
 
 namespace PrebuildsMessaging.Benchmarks;
 
 /// <summary>
-/// Times the status query, full (GetAllOrganizationsWithPrebuildStatus) and scoped (GetOrganizationsWithPrebuildStatus),
+/// Times the status query, for every organization and scoped (GetOrganizationsWithPrebuildStatus),
 /// beside Coder's own query shape, without and then with the recommended index.
 /// </summary>
 internal static partial class StatusQueryBenchmark
@@ -20,8 +21,8 @@ internal static partial class StatusQueryBenchmark
     public static async Task RunAsync(BenchmarkSettings settings, string connectionString)
     {
         // Pooled as the service pools its connections (no DISCARD ALL on reuse).
-        await using var dataSource = NpgsqlDataSource.Create(PrebuildsMessaging.Database.ServiceConnectionString.From(connectionString));
-        var reader = new PrebuildStatusReader(dataSource, Options.Create(new PrebuildsOptions()));
+        await using var dataSource = NpgsqlDataSource.Create(ServiceConnectionString.From(connectionString));
+        var reader = new StatusQuery(dataSource, Options.Create(new PrebuildsOptions()), Microsoft.Extensions.Logging.Abstractions.NullLogger<StatusQuery>.Instance);
         await using var connection = await dataSource.OpenConnectionAsync();
         var withPrebuilds = await connection.QuerySingleAsync<Guid>("SELECT id FROM organizations WHERE name = 'bench-org-00001'");
         var withoutPrebuilds = await connection.QuerySingleAsync<Guid>("SELECT id FROM organizations WHERE name = 'bench-org-00005'");
@@ -91,11 +92,12 @@ internal static partial class StatusQueryBenchmark
     }
 
     private static Task<(double ExecutionMs, string PresetsAccess)> ExplainAsync(NpgsqlConnection connection, ReconciliationScope scope) =>
-        ExplainAsync(connection, scope.IsAll ? PrebuildsMessaging.Database.Queries.GetAllOrganizationsWithPrebuildStatus : PrebuildsMessaging.Database.Queries.GetOrganizationsWithPrebuildStatus, new
+        ExplainAsync(connection, EmbeddedSql.Load("Reconciliation/sql/GetOrganizationsWithPrebuildStatus.sql"), new
         {
             UserId = PrebuildsOptions.CoderPrebuildsUserId,
             GroupName = PrebuildsOptions.CoderPrebuildsGroupName,
             OrganizationIds = scope.OrganizationIds?.ToArray(),
+            HoldBackWhenPaused = false,
         });
 
     /// <summary>Server execution plus planning time, and how the presets were reached.</summary>

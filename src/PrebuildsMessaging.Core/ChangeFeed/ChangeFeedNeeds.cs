@@ -1,4 +1,4 @@
-namespace PrebuildsMessaging.ChangeFeed;
+namespace PrebuildsMessaging.Core.ChangeFeed;
 
 /// <summary>What kind of row change the feed saw.</summary>
 public enum ChangeKind

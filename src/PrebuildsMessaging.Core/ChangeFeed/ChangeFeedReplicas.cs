@@ -1,7 +1,7 @@
 using Dapper;
 using Npgsql;
 
-namespace PrebuildsMessaging.ChangeFeed;
+namespace PrebuildsMessaging.Core.ChangeFeed;
 
 /// <summary>A replica of the change feed as the database sees it: its name (process id and host), what it does, since when.</summary>
 public sealed record ChangeFeedReplica(string Name, string State, DateTimeOffset? Since);

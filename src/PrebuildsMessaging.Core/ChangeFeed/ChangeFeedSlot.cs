@@ -1,7 +1,7 @@
 using Dapper;
 using Npgsql;
 
-namespace PrebuildsMessaging.ChangeFeed;
+namespace PrebuildsMessaging.Core.ChangeFeed;
 
 /// <summary>
 /// The state of the change feed's replication slot: whether it exists, whether a worker streams from it, and how much

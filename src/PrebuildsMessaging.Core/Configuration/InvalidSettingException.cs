@@ -1,4 +1,4 @@
-namespace PrebuildsMessaging.Configuration;
+namespace PrebuildsMessaging.Core.Configuration;
 
 /// <summary>A setting that cannot be used; the message names the setting and never repeats its value.</summary>
 public sealed class InvalidSettingException : FormatException

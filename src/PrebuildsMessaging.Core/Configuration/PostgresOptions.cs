@@ -1,4 +1,4 @@
-namespace PrebuildsMessaging.Configuration;
+namespace PrebuildsMessaging.Core.Configuration;
 
 /// <summary>The Coder database, from <c>ConnectionStrings:Postgres</c>.</summary>
 public sealed class PostgresOptions

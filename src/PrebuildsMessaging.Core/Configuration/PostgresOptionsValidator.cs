@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace PrebuildsMessaging.Configuration;
+namespace PrebuildsMessaging.Core.Configuration;
 
 internal sealed class PostgresOptionsValidator : IValidateOptions<PostgresOptions>
 {

@@ -1,4 +1,4 @@
-namespace PrebuildsMessaging.Configuration;
+namespace PrebuildsMessaging.Core.Configuration;
 
 /// <summary>Who the prebuilds system user is and what its group is called (section <c>Prebuilds</c>).</summary>
 public sealed class PrebuildsOptions

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace PrebuildsMessaging.Configuration;
+namespace PrebuildsMessaging.Core.Configuration;
 
 internal sealed class PrebuildsOptionsValidator : IValidateOptions<PrebuildsOptions>
 {

@@ -1,19 +1,18 @@
 using System.Collections.Concurrent;
 using System.Reflection;
 
-namespace PrebuildsMessaging.Database;
+namespace PrebuildsMessaging.Core.Database;
 
 /// <summary>
-/// The named queries under sql/queries/, embedded into this assembly as <c>sql/queries/NAME.sql</c>.
+/// The SQL embedded into this assembly, by path: a feature's named queries under its folder's sql/
+/// (<c>Reconciliation/sql/NAME.sql</c>), and the repository's sql/ folder (<c>sql/migrations/…</c>).
 /// </summary>
 internal static class EmbeddedSql
 {
     private static readonly Assembly Assembly = typeof(EmbeddedSql).Assembly;
     private static readonly ConcurrentDictionary<string, string> Cache = new(StringComparer.Ordinal);
 
-    public static string Query(string name) => Resource($"sql/queries/{name}.sql");
-
-    public static string Resource(string resourceName) => Cache.GetOrAdd(resourceName, static resource =>
+    public static string Load(string path) => Cache.GetOrAdd(path, static resource =>
     {
         using var stream = Assembly.GetManifestResourceStream(resource)
             ?? throw new InvalidOperationException($"The embedded SQL resource '{resource}' is missing from {Assembly.GetName().Name}.");

@@ -1,4 +1,4 @@
-namespace PrebuildsMessaging.Database;
+namespace PrebuildsMessaging.Core.Database;
 
 /// <summary>The PostgreSQL SQLSTATE codes this service acts on.</summary>
 internal static class PostgresErrorCodes

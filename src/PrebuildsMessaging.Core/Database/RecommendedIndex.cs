@@ -1,7 +1,7 @@
 using Dapper;
 using Npgsql;
 
-namespace PrebuildsMessaging.Database;
+namespace PrebuildsMessaging.Core.Database;
 
 /// <summary>Whether the opt-in index on template_version_presets is there and usable.</summary>
 public enum RecommendedIndexState
@@ -19,7 +19,6 @@ public enum RecommendedIndexState
 public sealed class RecommendedIndex(NpgsqlDataSource dataSource)
 {
     public const string Name = "prebuilds_messaging_presets_prebuilds_idx";
-    public const string CreateCommand = "PrebuildsMessaging migrate --with-recommended-index";
 
     /// <summary>What a scoped reconciliation costs without it, as measured (docs/benchmarks.md).</summary>
     public const string CostWithout =
@@ -30,7 +29,7 @@ public sealed class RecommendedIndex(NpgsqlDataSource dataSource)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var valid = await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(
-            EmbeddedSql.Resource("sql/optional/RecommendedPresetIndexState.sql"), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            EmbeddedSql.Load("sql/optional/RecommendedPresetIndexState.sql"), cancellationToken: cancellationToken)).ConfigureAwait(false);
         return valid switch
         {
             true => RecommendedIndexState.Present,

@@ -1,7 +1,7 @@
 using System.Data.Common;
 using Npgsql;
 
-namespace PrebuildsMessaging.Database;
+namespace PrebuildsMessaging.Core.Database;
 
 /// <summary>
 /// ConnectionStrings:Postgres as the service uses it, for its own pool and for Quartz's store: an application

@@ -1,6 +1,6 @@
 using PrebuildsMessaging.Contracts;
 
-namespace PrebuildsMessaging.Reconciliation;
+namespace PrebuildsMessaging.Core.Reconciliation;
 
 /// <summary>
 /// Coalescing by coverage. Remembers when the last successful status read of each organization, and of all of
@@ -15,13 +15,13 @@ public sealed class ReconciliationCoverage
     private DateTimeOffset? all;
 
     /// <summary>
-    /// Manual, scheduled and resumed requests are never answered by an earlier read; nor is a change feed's request
+    /// Manual, start-up, scheduled and resumed requests are never answered by an earlier read; nor is a change feed's request
     /// of every organization (its snapshot): it must read after the slot's consistent point, whatever the clocks of
     /// the replicas say.
     /// </summary>
     public static bool MayBeCovered(ReconcileRequested request) =>
         request is not null
-        && request.Source is not (ReconcileSources.Manual or ReconcileSources.Schedule or ReconcileSources.Resumed)
+        && request.Source is not (ReconcileSources.Manual or ReconcileSources.Startup or ReconcileSources.Schedule or ReconcileSources.Resumed)
         && !(request.Source == ReconcileSources.ChangeFeed && request.OrganizationIds.Count == 0);
 
     /// <summary>True when a remembered read covers the request's scope.</summary>

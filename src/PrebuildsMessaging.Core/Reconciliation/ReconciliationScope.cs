@@ -1,4 +1,4 @@
-namespace PrebuildsMessaging.Reconciliation;
+namespace PrebuildsMessaging.Core.Reconciliation;
 
 /// <summary>Which organizations a reconciliation looks at: all of them, or a given set.</summary>
 public sealed class ReconciliationScope

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace PrebuildsMessaging.ChangeFeed;
+namespace PrebuildsMessaging.Worker.ChangeFeed;
 
 /// <summary>The reason a stream attempt failed, in one line with what to do when there is something to do.</summary>
 public static class ChangeFeedFailure

@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Text;
 using Dapper;
 using Npgsql;
+using PrebuildsMessaging.Core.ChangeFeed;
 
-namespace PrebuildsMessaging.ChangeFeed;
+namespace PrebuildsMessaging.Worker.ChangeFeed;
 
 /// <summary>
 /// The election of the one replica that streams, inside PostgreSQL: a session advisory lock, keyed by the slot name,
@@ -121,7 +122,7 @@ public sealed class ChangeFeedLease : IAsyncDisposable
             new { slotName }, cancellationToken: cancellationToken));
 
     public Task<bool> PublicationExistsAsync(CancellationToken cancellationToken) =>
-        PrebuildsMessaging.Database.Migrations.ChangeFeedSetup.PublicationExistsAsync(connection, cancellationToken);
+        ChangeFeedSetup.PublicationExistsAsync(connection, cancellationToken);
 
     /// <summary>A stable 64-bit key for the slot name (FNV-1a), so every replica of every version agrees on it.</summary>
     public static long LockKey(string slotName)

@@ -4,18 +4,18 @@ using MassTransit;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
-using Npgsql.Replication;
-using Npgsql.Replication.PgOutput;
 using Npgsql.Replication.PgOutput.Messages;
-using PrebuildsMessaging.Configuration;
+using Npgsql.Replication.PgOutput;
+using Npgsql.Replication;
+using Npgsql;
 using PrebuildsMessaging.Contracts;
-using PrebuildsMessaging.Database;
-using PrebuildsMessaging.Database.Migrations;
-using PrebuildsMessaging.Messaging;
-using PrebuildsMessaging.Observability;
+using PrebuildsMessaging.Core.ChangeFeed;
+using PrebuildsMessaging.Core.Configuration;
+using PrebuildsMessaging.Core.Database;
+using PrebuildsMessaging.Worker.Observability;
+using PrebuildsMessaging.Worker.Reconciliation;
 
-namespace PrebuildsMessaging.ChangeFeed;
+namespace PrebuildsMessaging.Worker.ChangeFeed;
 
 /// <summary>
 /// Follows Coder's own database changes and turns each committed transaction that can create a need into one
@@ -122,7 +122,7 @@ public sealed partial class ChangeFeedReader(
     /// <item>CREATE_REPLICATION_SLOT returns once the slot has reached its consistent point: every transaction that
     /// commits after that point will be decoded from the slot, and streamed below.</item>
     /// <item>The snapshot request is published only after that, and no earlier read may answer it
-    /// (<see cref="Reconciliation.ReconciliationCoverage.MayBeCovered"/>): the reconcile consumer runs a status query
+    /// (<see cref="ReconciliationCoverage.MayBeCovered"/>): the reconcile consumer runs a status query
     /// for it after it arrived, whose snapshot sees every transaction that committed before the consistent point.</item>
     /// <item>The stream starts only once the broker confirmed the request; if it never does, the connection (and the
     /// slot) is dropped and the next connection starts again with a snapshot.</item>
@@ -150,7 +150,7 @@ public sealed partial class ChangeFeedReader(
             }
 
             await CreateSlotAsync(replication, lease, slotName, cancellationToken).ConfigureAwait(false);
-            await PublishConfirmedAsync(ReconcileRequestedFactory.All(ReconcileSources.ChangeFeed, timeProvider), cancellationToken).ConfigureAwait(false);
+            await PublishConfirmedAsync(ReconciliationRequests.All(ReconcileSources.ChangeFeed, timeProvider), cancellationToken).ConfigureAwait(false);
             metrics.ChangeFeedSnapshot();
             status.Streaming(lease.Server, slotName);
             return replication;
@@ -314,8 +314,8 @@ public sealed partial class ChangeFeedReader(
         }
 
         var request = needs.All
-            ? ReconcileRequestedFactory.All(ReconcileSources.ChangeFeed, timeProvider)
-            : ReconcileRequestedFactory.For(organizations.ToList(), ReconcileSources.ChangeFeed, timeProvider);
+            ? ReconciliationRequests.All(ReconcileSources.ChangeFeed, timeProvider)
+            : ReconciliationRequests.For(organizations.ToList(), ReconcileSources.ChangeFeed, timeProvider);
         await PublishConfirmedAsync(request, cancellationToken).ConfigureAwait(false);
         LogRequested(logger, needs.All ? "every organization" : $"{organizations.Count} organizations");
     }

@@ -1,4 +1,4 @@
-namespace PrebuildsMessaging.ChangeFeed;
+namespace PrebuildsMessaging.Worker.ChangeFeed;
 
 /// <summary>The feed's temporary slot is still held by the reader before this one (a handover that has not finished): stand by.</summary>
 public sealed class ChangeFeedSlotHeldException : Exception

@@ -1,4 +1,4 @@
-namespace PrebuildsMessaging.ChangeFeed;
+namespace PrebuildsMessaging.Worker.ChangeFeed;
 
 /// <summary>What this replica's change feed does: stream, stand by behind the replica that streams, or cannot stream.</summary>
 public enum ChangeFeedState

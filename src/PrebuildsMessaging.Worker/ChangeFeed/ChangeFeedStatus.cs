@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using PrebuildsMessaging.Configuration;
-using PrebuildsMessaging.Observability;
+using PrebuildsMessaging.Core.ChangeFeed;
+using PrebuildsMessaging.Worker.Observability;
 
-namespace PrebuildsMessaging.ChangeFeed;
+namespace PrebuildsMessaging.Worker.ChangeFeed;
 
 /// <summary>
 /// This replica's change-feed state, for the gauge and the logs: one line per change of state (or of the reason it

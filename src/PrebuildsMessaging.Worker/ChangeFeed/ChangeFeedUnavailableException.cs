@@ -1,4 +1,4 @@
-namespace PrebuildsMessaging.ChangeFeed;
+namespace PrebuildsMessaging.Worker.ChangeFeed;
 
 /// <summary>Why the change feed cannot stream, in words an operator can act on.</summary>
 public sealed class ChangeFeedUnavailableException : Exception

@@ -1,6 +1,6 @@
 using RabbitMQ.Client;
 
-namespace PrebuildsMessaging.Messaging;
+namespace PrebuildsMessaging.Worker.Messaging;
 
 /// <summary>Plain AMQP connections for the operator commands and the start-up queue declaration, from ConnectionStrings:RabbitMq (and RabbitMq:ClusterNodes).</summary>
 internal static class AmqpConnections

@@ -1,4 +1,4 @@
-namespace PrebuildsMessaging.Messaging;
+namespace PrebuildsMessaging.Worker.Messaging;
 
 public enum BusTransport
 {

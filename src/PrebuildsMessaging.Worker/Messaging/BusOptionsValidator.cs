@@ -1,8 +1,8 @@
-using PrebuildsMessaging.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using PrebuildsMessaging.Core.Configuration;
 
-namespace PrebuildsMessaging.Messaging;
+namespace PrebuildsMessaging.Worker.Messaging;
 
 internal sealed class BusOptionsValidator(IConfiguration configuration) : IValidateOptions<BusOptions>
 {

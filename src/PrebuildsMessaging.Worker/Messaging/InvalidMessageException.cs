@@ -1,4 +1,4 @@
-namespace PrebuildsMessaging.Messaging;
+namespace PrebuildsMessaging.Worker.Messaging;
 
 /// <summary>A message that can never be handled as it is (a missing or empty field). Not retried: it goes to the _error queue with this reason.</summary>
 public sealed class InvalidMessageException : Exception

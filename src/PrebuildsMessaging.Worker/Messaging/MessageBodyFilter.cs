@@ -1,6 +1,6 @@
 using MassTransit;
 
-namespace PrebuildsMessaging.Messaging;
+namespace PrebuildsMessaging.Worker.Messaging;
 
 /// <summary>
 /// Reads an endpoint's message before anything else, so that a body that cannot be read as its type fails with

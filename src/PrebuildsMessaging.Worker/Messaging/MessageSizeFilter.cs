@@ -1,7 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
 
-namespace PrebuildsMessaging.Messaging;
+namespace PrebuildsMessaging.Worker.Messaging;
 
 /// <summary>
 /// Refuses a message whose body is larger than Bus:MaxMessageBytes: it goes to the _error queue with that

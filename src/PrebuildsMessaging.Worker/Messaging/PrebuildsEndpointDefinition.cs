@@ -1,8 +1,8 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
-using PrebuildsMessaging.Reconciliation;
+using PrebuildsMessaging.Core.Ensure;
 
-namespace PrebuildsMessaging.Messaging;
+namespace PrebuildsMessaging.Worker.Messaging;
 
 /// <summary>
 /// What every endpoint of the service has, in one place: its queue name, the queue arguments from

@@ -1,4 +1,4 @@
-namespace PrebuildsMessaging.Messaging;
+namespace PrebuildsMessaging.Worker.Messaging;
 
 /// <summary>
 /// The one place that decides a queue's arguments. The receive endpoints, MassTransit's declarations of their

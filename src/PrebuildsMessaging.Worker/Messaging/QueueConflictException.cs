@@ -1,4 +1,4 @@
-namespace PrebuildsMessaging.Messaging;
+namespace PrebuildsMessaging.Worker.Messaging;
 
 /// <summary>The broker already has a receive queue declared with other arguments than the worker's settings want; the worker cannot start.</summary>
 public sealed class QueueConflictException : Exception

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace PrebuildsMessaging.Messaging;
+namespace PrebuildsMessaging.Worker.Messaging;
 
 /// <summary>
 /// What RabbitMQ's PRECONDITION_FAILED (406) reply to a queue declaration says, e.g.

@@ -1,14 +1,16 @@
-namespace PrebuildsMessaging.Messaging;
+using PrebuildsMessaging.Contracts;
 
-/// <summary>The receive queues; each has its _error and _skipped companions.</summary>
+namespace PrebuildsMessaging.Worker.Messaging;
+
+/// <summary>The receive queues, one per message type consumed, named after it; each has its _error and _skipped companions.</summary>
 public static class QueueNames
 {
     public const string TemplateChanged = "prebuilds-template-changed";
     public const string PresetsChanged = "prebuilds-presets-changed";
-    public const string Reconcile = "prebuilds-reconcile";
-    public const string EnsureOrgSetup = "prebuilds-ensure-org-setup";
+    public const string ReconcileRequested = "prebuilds-reconcile";
+    public const string EnsureOrgPrebuildSetup = "prebuilds-ensure-org-setup";
 
-    public static IReadOnlyList<string> All { get; } = [TemplateChanged, PresetsChanged, Reconcile, EnsureOrgSetup];
+    public static IReadOnlyList<string> All { get; } = [TemplateChanged, PresetsChanged, ReconcileRequested, EnsureOrgPrebuildSetup];
 
     public const string ErrorSuffix = "_error";
     public const string SkippedSuffix = "_skipped";
@@ -25,5 +27,5 @@ public static class QueueNames
     /// declared the queue would have to repeat its arguments). The worker declares the queue, its exchange and
     /// the binding at start (<see cref="ReceiveQueueDeclarer"/>).
     /// </summary>
-    public static Uri EnsureOrgSetupAddress { get; } = new($"exchange:{EnsureOrgSetup}");
+    public static Uri EnsureOrgPrebuildSetupAddress { get; } = new($"exchange:{EnsureOrgPrebuildSetup}");
 }

@@ -1,8 +1,8 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
-using PrebuildsMessaging.Configuration;
+using PrebuildsMessaging.Core.Configuration;
 
-namespace PrebuildsMessaging.Messaging;
+namespace PrebuildsMessaging.Worker.Messaging;
 
 /// <summary>One node of a RabbitMQ cluster.</summary>
 public sealed record RabbitMqNode(string Host, ushort Port)

@@ -1,4 +1,4 @@
-namespace PrebuildsMessaging.Observability;
+namespace PrebuildsMessaging.Worker.Observability;
 
 /// <summary>The worker's optional HTTP listener for /healthz, /readyz and /metrics (section <c>Health</c>).</summary>
 public sealed class HealthOptions

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace PrebuildsMessaging.Observability;
+namespace PrebuildsMessaging.Worker.Observability;
 
 /// <summary>Health:Urls must be http(s) URLs when the listener is on; the message names the setting, never the value.</summary>
 internal sealed class HealthOptionsValidator : IValidateOptions<HealthOptions>

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 
-namespace PrebuildsMessaging.Observability;
+namespace PrebuildsMessaging.Worker.Observability;
 
 /// <summary>
 /// A small Kestrel app beside the worker: /healthz (the process is alive), /readyz (the bus is connected and

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 
-namespace PrebuildsMessaging.Observability;
+namespace PrebuildsMessaging.Worker.Observability;
 
 /// <summary>Ready only when the database answers a trivial query within two seconds.</summary>
 public sealed class PostgresHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck

@@ -1,6 +1,8 @@
 using System.Diagnostics.Metrics;
+using PrebuildsMessaging.Contracts;
+using PrebuildsMessaging.Worker.ChangeFeed;
 
-namespace PrebuildsMessaging.Observability;
+namespace PrebuildsMessaging.Worker.Observability;
 
 /// <summary>
 /// The service's meter, <c>PrebuildsMessaging</c>, named after OpenTelemetry's conventions (lower-case, dotted,
@@ -80,7 +82,7 @@ public sealed class PrebuildsMetrics
         return lag < 0 ? [] : [new Measurement<long>(lag)];
     }
 
-    public void ChangeFeedState(ChangeFeed.ChangeFeedState state) => Volatile.Write(ref changeFeedState, (int)state);
+    public void ChangeFeedState(ChangeFeedState state) => Volatile.Write(ref changeFeedState, (int)state);
 
     public void ChangeFeedSnapshot() => changeFeedSnapshots.Add(1);
 
@@ -97,8 +99,8 @@ public sealed class PrebuildsMetrics
         var current = Volatile.Read(ref changeFeedState);
         return current < 0
             ? []
-            : Enum.GetValues<ChangeFeed.ChangeFeedState>().Select(state =>
-                new Measurement<int>(current == (int)state ? 1 : 0, new KeyValuePair<string, object?>("state", ChangeFeed.ChangeFeedStates.Name(state))));
+            : Enum.GetValues<ChangeFeedState>().Select(state =>
+                new Measurement<int>(current == (int)state ? 1 : 0, new KeyValuePair<string, object?>("state", ChangeFeedStates.Name(state))));
     }
 
     public void RecommendedIndexPresent(bool present) => Volatile.Write(ref recommendedIndexPresent, present ? 1 : 0);

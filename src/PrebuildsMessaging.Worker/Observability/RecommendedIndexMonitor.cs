@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using PrebuildsMessaging.Database;
+using PrebuildsMessaging.Core.Database;
 
-namespace PrebuildsMessaging.Observability;
+namespace PrebuildsMessaging.Worker.Observability;
 
 /// <summary>
 /// Reads the recommended index's state at start and then every few minutes, for the
@@ -15,6 +15,9 @@ public sealed partial class RecommendedIndexMonitor(
     TimeProvider timeProvider,
     ILogger<RecommendedIndexMonitor> logger) : BackgroundService
 {
+    /// <summary>The command that creates the index, as the log and `status` advise it.</summary>
+    public const string CreateCommand = "PrebuildsMessaging migrate --with-recommended-index";
+
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -46,10 +49,10 @@ public sealed partial class RecommendedIndexMonitor(
         switch (state)
         {
             case RecommendedIndexState.Absent:
-                LogAbsent(logger, RecommendedIndex.Name, RecommendedIndex.CostWithout, RecommendedIndex.CreateCommand);
+                LogAbsent(logger, RecommendedIndex.Name, RecommendedIndex.CostWithout, CreateCommand);
                 break;
             case RecommendedIndexState.Invalid:
-                LogInvalid(logger, RecommendedIndex.Name, RecommendedIndex.CostWithout, RecommendedIndex.CreateCommand);
+                LogInvalid(logger, RecommendedIndex.Name, RecommendedIndex.CostWithout, CreateCommand);
                 break;
             default:
                 LogPresent(logger, RecommendedIndex.Name);

@@ -2,13 +2,14 @@ using MassTransit;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using PrebuildsMessaging.Configuration;
 using PrebuildsMessaging.Contracts;
-using PrebuildsMessaging.Messaging;
-using PrebuildsMessaging.Observability;
-using PrebuildsMessaging.Reconciliation;
+using PrebuildsMessaging.Core.Configuration;
+using PrebuildsMessaging.Core.Database.Migrations;
+using PrebuildsMessaging.Core.Pause;
+using PrebuildsMessaging.Worker.Observability;
+using PrebuildsMessaging.Worker.Reconciliation;
 
-namespace PrebuildsMessaging.Pause;
+namespace PrebuildsMessaging.Worker.Pause;
 
 /// <summary>
 /// What this worker knows of Coder's pause of prebuilds reconciliation. Every status query and every ensure batch
@@ -82,7 +83,7 @@ public sealed partial class CoderPauseWatcher(
 
         if (publish)
         {
-            await bus.Publish(ReconcileRequestedFactory.All(ReconcileSources.Resumed, timeProvider), cancellationToken).ConfigureAwait(false);
+            await bus.Publish(ReconciliationRequests.All(ReconcileSources.Resumed, timeProvider), cancellationToken).ConfigureAwait(false);
             lock (gate)
             {
                 resumePending = resumePending && paused == true; // published: nothing pending unless paused again since
@@ -102,7 +103,7 @@ public sealed partial class CoderPauseWatcher(
             }
             catch (Npgsql.PostgresException ex) when (ex.SqlState is "42883" or "3F000")
             {
-                throw new PrebuildsMessaging.Database.Migrations.SchemaMissingException(
+                throw new SchemaMissingException(
                     "The function prebuilds_messaging.coder_reconciliation_paused(), through which the worker reads Coder's pause of prebuilds reconciliation, is missing: " +
                     "run `migrate` (as a role that can read site_configs), or have an administrator run sql/roles/coder-prebuilds-settings.sql.", ex);
             }

@@ -2,9 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using PrebuildsMessaging.ChangeFeed;
-using PrebuildsMessaging.Configuration;
-using PrebuildsMessaging.Database.Migrations;
+using PrebuildsMessaging.Core.ChangeFeed;
 
 namespace PrebuildsMessaging.Cli;
 

@@ -1,6 +1,7 @@
 using System.Net.Http;
 using Npgsql;
-using PrebuildsMessaging.Database.Migrations;
+using PrebuildsMessaging.Core.ChangeFeed;
+using PrebuildsMessaging.Core.Database.Migrations;
 
 namespace PrebuildsMessaging.Cli;
 

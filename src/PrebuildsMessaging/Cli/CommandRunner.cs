@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using PrebuildsMessaging.Core.Configuration;
 using PrebuildsMessaging.Hosting;
+using PrebuildsMessaging.Worker.Messaging;
 
 namespace PrebuildsMessaging.Cli;
 
@@ -61,9 +63,9 @@ internal static class CommandRunner
         // The configuration binder's own error, e.g. a value that is not a GUID; it names the setting.
         InvalidOperationException when exception.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => [exception.Message],
         // Our own parsers (e.g. ConnectionStrings:RabbitMq, RabbitMq:ManagementUrl) name the setting in the message.
-        Configuration.InvalidSettingException => [exception.Message],
+        InvalidSettingException => [exception.Message],
         // Queues on the broker that the settings cannot use as they are (e.g. Bus:QuorumQueues against classic queues).
-        Messaging.QueueConflictException => [exception.Message],
+        QueueConflictException => [exception.Message],
         _ => null,
     };
 

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using PrebuildsMessaging.Configuration;
-using PrebuildsMessaging.Database.Migrations;
+using PrebuildsMessaging.Core.ChangeFeed;
+using PrebuildsMessaging.Core.Database.Migrations;
 
 namespace PrebuildsMessaging.Cli;
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PrebuildsMessaging.ErrorQueues;
 
 namespace PrebuildsMessaging.Cli;
 

@@ -4,7 +4,7 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PrebuildsMessaging.Contracts;
-using PrebuildsMessaging.Messaging;
+using PrebuildsMessaging.Worker;
 
 namespace PrebuildsMessaging.Cli;
 
@@ -51,7 +51,7 @@ internal static class ReconcileCommand
             builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
             // A broker that cannot be reached is reported in one line (CommandFailure), not by the bus's own stack traces.
             builder.Logging.AddFilter("MassTransit", LogLevel.Critical).AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
-            builder.Services.AddPrebuildsMessaging(builder.Configuration, withConsumers: false);
+            builder.Services.AddPrebuildsBusClient(builder.Configuration);
         }));
         return command;
     }

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
-using PrebuildsMessaging.Database;
+using PrebuildsMessaging.Core.Database;
 
 namespace PrebuildsMessaging.Cli;
 

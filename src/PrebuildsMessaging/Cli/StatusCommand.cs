@@ -2,8 +2,11 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using PrebuildsMessaging.Database;
-using PrebuildsMessaging.Reconciliation;
+using PrebuildsMessaging.Contracts;
+using PrebuildsMessaging.Core.Configuration;
+using PrebuildsMessaging.Core.Database;
+using PrebuildsMessaging.Core.Reconciliation;
+using PrebuildsMessaging.Worker.Observability;
 
 namespace PrebuildsMessaging.Cli;
 
@@ -27,10 +30,10 @@ internal static class StatusCommand
         {
             var ids = parse.GetValue(orgs) ?? [];
             var scope = ids.Length == 0 ? ReconciliationScope.All : ReconciliationScope.For(ids);
-            var report = await host.Services.GetRequiredService<PrebuildStatusReader>().ReadAsync(scope, token).ConfigureAwait(false);
+            var report = await host.Services.GetRequiredService<StatusQuery>().ReadAsync(scope, token).ConfigureAwait(false);
             var statuses = report.Organizations;
             var summary = StatusSummary.Of(statuses);
-            var pause = PauseView.Of(report.PausedByCoder, host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PrebuildsMessaging.Configuration.PrebuildsOptions>>().Value.IgnoreCoderPause);
+            var pause = PauseView.Of(report.PausedByCoder, host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PrebuildsOptions>>().Value.IgnoreCoderPause);
             var index = await host.Services.GetRequiredService<RecommendedIndex>().ReadStateAsync(token).ConfigureAwait(false);
             var feed = await ChangeFeedView.ReadAsync(host.Services, token).ConfigureAwait(false);
             Console.Write(parse.GetValue(json) ? AsJson(statuses, summary, index, feed, pause) : AsTable(statuses, summary, pause));
@@ -43,7 +46,7 @@ internal static class StatusCommand
             {
                 await Console.Error.WriteLineAsync(
                     $"hint: the recommended index {RecommendedIndex.Name} is {(index == RecommendedIndexState.Absent ? "missing" : "invalid")}: {RecommendedIndex.CostWithout}. " +
-                    $"Create it, as the owner of template_version_presets, with: {RecommendedIndex.CreateCommand}").ConfigureAwait(false);
+                    $"Create it, as the owner of template_version_presets, with: {RecommendedIndexMonitor.CreateCommand}").ConfigureAwait(false);
             }
 
             if (pause.HoldsBack)
@@ -56,7 +59,7 @@ internal static class StatusCommand
         return command;
     }
 
-    private static string AsTable(IReadOnlyList<OrganizationPrebuildStatus> statuses, StatusSummary summary, PauseView pause)
+    private static string AsTable(IReadOnlyList<EnsureOrgPrebuildSetup> statuses, StatusSummary summary, PauseView pause)
     {
         var nameWidth = Math.Max(12, statuses.Select(s => s.OrganizationName.Length).DefaultIfEmpty(0).Max());
         var lines = new List<string>
@@ -75,7 +78,7 @@ internal static class StatusCommand
         return string.Join(Environment.NewLine, lines) + Environment.NewLine;
     }
 
-    private static string AsJson(IReadOnlyList<OrganizationPrebuildStatus> statuses, StatusSummary summary, RecommendedIndexState index, ChangeFeedView feed, PauseView pause) =>
+    private static string AsJson(IReadOnlyList<EnsureOrgPrebuildSetup> statuses, StatusSummary summary, RecommendedIndexState index, ChangeFeedView feed, PauseView pause) =>
         JsonSerializer.Serialize(new
         {
             organizations = statuses.Select(s => new
@@ -85,7 +88,7 @@ internal static class StatusCommand
                 member = s.HasPrebuildUser,
                 groupId = s.PrebuildsGroupId,
                 inGroup = s.HasPrebuildUserInGroup,
-                converged = s.IsConverged,
+                converged = StatusQuery.IsConverged(s),
             }),
             total = new { organizations = summary.Organizations, converged = summary.Converged, missingPieces = summary.MissingPieces },
             pausedByCoder = pause.Paused,

@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using PrebuildsMessaging.Scheduling;
+using PrebuildsMessaging.Core;
+using PrebuildsMessaging.Worker;
 
 namespace PrebuildsMessaging.Hosting;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Hosting;
+using PrebuildsMessaging.Worker;
 
 namespace PrebuildsMessaging.Hosting;
 

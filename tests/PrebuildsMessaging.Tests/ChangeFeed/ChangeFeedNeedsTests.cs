@@ -1,4 +1,4 @@
-using PrebuildsMessaging.ChangeFeed;
+using PrebuildsMessaging.Core.ChangeFeed;
 
 namespace PrebuildsMessaging.Tests.ChangeFeed;
 

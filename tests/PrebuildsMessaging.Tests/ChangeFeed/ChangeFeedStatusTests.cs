@@ -2,10 +2,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using PrebuildsMessaging.ChangeFeed;
-using PrebuildsMessaging.Configuration;
-using PrebuildsMessaging.Observability;
+using PrebuildsMessaging.Core.ChangeFeed;
 using PrebuildsMessaging.Tests.Infrastructure;
+using PrebuildsMessaging.Worker.ChangeFeed;
+using PrebuildsMessaging.Worker.Observability;
 
 namespace PrebuildsMessaging.Tests.ChangeFeed;
 

@@ -1,3 +1,4 @@
+using PrebuildsMessaging.Contracts;
 using PrebuildsMessaging.Tests.Infrastructure;
 using RabbitMQ.Client;
 

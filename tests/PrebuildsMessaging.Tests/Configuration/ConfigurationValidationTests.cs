@@ -2,7 +2,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using PrebuildsMessaging.Cli;
-using PrebuildsMessaging.Configuration;
+using PrebuildsMessaging.Core.Configuration;
+using PrebuildsMessaging.Core;
 using PrebuildsMessaging.Hosting;
 
 namespace PrebuildsMessaging.Tests.Configuration;

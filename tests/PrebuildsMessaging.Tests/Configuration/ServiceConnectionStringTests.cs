@@ -1,5 +1,5 @@
 using Npgsql;
-using PrebuildsMessaging.Database;
+using PrebuildsMessaging.Core.Database;
 
 namespace PrebuildsMessaging.Tests.Configuration;
 

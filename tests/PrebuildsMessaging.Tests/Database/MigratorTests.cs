@@ -1,5 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
-using PrebuildsMessaging.Database.Migrations;
+using PrebuildsMessaging.Core.Database.Migrations;
 using PrebuildsMessaging.Tests.Infrastructure;
 
 namespace PrebuildsMessaging.Tests.Database;
@@ -22,6 +22,22 @@ public sealed class MigratorTests(PostgresServer server) : IClassFixture<Postgre
         {
             Assert.True(await db.ScalarAsync<bool>("SELECT to_regclass('prebuilds_messaging.' || @table) IS NOT NULL", new { table }), table);
         }
+    }
+
+    [Fact]
+    public async Task Migrate_points_a_schedule_job_stored_by_an_older_version_at_the_jobs_class()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        await db.ExecuteAsync("""
+            INSERT INTO prebuilds_messaging.qrtz_job_details (sched_name, job_name, job_group, job_class_name, is_durable, is_nonconcurrent, is_update_data, requests_recovery)
+            VALUES ('prebuilds-messaging', 'reconcile-all', 'prebuilds-messaging', 'PrebuildsMessaging.Scheduling.ReconcileScheduleJob, PrebuildsMessaging.Worker', true, true, false, false)
+            """);
+
+        await db.Services().GetRequiredService<DatabaseMigrator>().MigrateAsync(new MigrationRequest(), CancellationToken.None);
+
+        Assert.Equal("PrebuildsMessaging.Worker.Schedule.ReconciliationScheduleJob, PrebuildsMessaging.Worker",
+            await db.ScalarAsync<string>("SELECT job_class_name FROM prebuilds_messaging.qrtz_job_details WHERE job_name = 'reconcile-all'"));
+        Assert.NotNull(Type.GetType(await db.ScalarAsync<string>("SELECT job_class_name FROM prebuilds_messaging.qrtz_job_details WHERE job_name = 'reconcile-all'")));
     }
 
     [Fact]

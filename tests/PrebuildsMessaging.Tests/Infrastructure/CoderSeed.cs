@@ -111,15 +111,16 @@ public sealed class CoderSeed(NpgsqlDataSource dataSource)
     public Task DeleteOrganizationAsync(Guid organizationId) =>
         ExecuteAsync("DELETE FROM organizations WHERE id = @organizationId", new { organizationId });
 
-    public Task<int> MembershipCountAsync(Guid organizationId, Guid userId) => CountAsync(
-        "SELECT count(*) FROM organization_members WHERE organization_id = @organizationId AND user_id = @userId", new { organizationId, userId });
+    /// <summary>Whether the user is a member of the organization (the primary key allows one row at most).</summary>
+    public async Task<bool> HasMembershipAsync(Guid organizationId, Guid userId) => await CountAsync(
+        "SELECT count(*) FROM organization_members WHERE organization_id = @organizationId AND user_id = @userId", new { organizationId, userId }) == 1;
 
     public Task<int> GroupCountAsync(Guid organizationId) =>
         CountAsync("SELECT count(*) FROM groups WHERE organization_id = @organizationId", new { organizationId });
 
-    /// <summary>The user has exactly one membership, the organization one prebuilds group, and the user one place in it.</summary>
+    /// <summary>The user is a member, the organization has one group (the prebuilds group), and the user is in that group alone.</summary>
     public async Task<bool> ConvergedAsync(Guid organizationId, Guid userId) =>
-        await MembershipCountAsync(organizationId, userId) == 1
+        await HasMembershipAsync(organizationId, userId)
         && await GroupCountAsync(organizationId) == 1
         && await GroupMemberCountAsync(organizationId, userId) == 1;
 

@@ -1,11 +1,12 @@
-using MassTransit;
 using MassTransit.Testing;
+using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using PrebuildsMessaging.Hosting;
-using PrebuildsMessaging.Messaging;
-using PrebuildsMessaging.Observability;
-using PrebuildsMessaging.Pause;
+using PrebuildsMessaging.Core;
+using PrebuildsMessaging.Worker.Messaging;
+using PrebuildsMessaging.Worker.Observability;
+using PrebuildsMessaging.Worker.Pause;
+using PrebuildsMessaging.Worker;
 
 namespace PrebuildsMessaging.Tests.Infrastructure;
 
@@ -30,7 +31,8 @@ public static class HarnessServices
             .AddLogging()
             .AddSingleton(TimeProvider.System)
             .AddPrebuildsCore(configuration)
-            .AddPrebuildsMetrics()
+            .AddMetrics()
+            .AddSingleton<PrebuildsMetrics>()
             .AddSingleton<CoderPauseWatcher>()
             .Configure<BusOptions>(o =>
             {

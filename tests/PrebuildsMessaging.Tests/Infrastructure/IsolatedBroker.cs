@@ -1,5 +1,5 @@
-using PrebuildsMessaging.Messaging;
-using PrebuildsMessaging.Operations;
+using PrebuildsMessaging.ErrorQueues;
+using PrebuildsMessaging.Worker.Messaging;
 
 namespace PrebuildsMessaging.Tests.Infrastructure;
 

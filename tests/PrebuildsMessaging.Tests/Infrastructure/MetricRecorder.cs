@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
-using PrebuildsMessaging.Observability;
+using PrebuildsMessaging.Worker.Observability;
 
 namespace PrebuildsMessaging.Tests.Infrastructure;
 

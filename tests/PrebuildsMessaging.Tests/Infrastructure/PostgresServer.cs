@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using PrebuildsMessaging.Database.Migrations;
+using PrebuildsMessaging.Core.Database.Migrations;
+using PrebuildsMessaging.Worker.Schedule;
 using Testcontainers.PostgreSql;
 
 namespace PrebuildsMessaging.Tests.Infrastructure;
@@ -66,7 +67,7 @@ public sealed class PostgresServer : IAsyncLifetime
             await server.ExecuteAdminAsync($"CREATE DATABASE {server.TemplateName}");
             await using (var dataSource = NpgsqlDataSource.Create(server.ConnectionStringFor(server.TemplateName)))
             {
-                var migrator = new DatabaseMigrator(dataSource, [new PrebuildsMessaging.Scheduling.QuartzSchema()], NullLogger<DatabaseMigrator>.Instance);
+                var migrator = new DatabaseMigrator(dataSource, [new QuartzSchema()], NullLogger<DatabaseMigrator>.Instance);
                 await migrator.MigrateAsync(new MigrationRequest(WithDevSchema: true), CancellationToken.None);
             }
 

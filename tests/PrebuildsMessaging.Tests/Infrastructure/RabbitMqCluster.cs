@@ -1,6 +1,6 @@
 using System.Globalization;
-using PrebuildsMessaging.Messaging;
-using PrebuildsMessaging.Operations;
+using PrebuildsMessaging.ErrorQueues;
+using PrebuildsMessaging.Worker.Messaging;
 
 namespace PrebuildsMessaging.Tests.Infrastructure;
 

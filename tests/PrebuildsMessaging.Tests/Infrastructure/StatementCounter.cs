@@ -9,7 +9,10 @@ namespace PrebuildsMessaging.Tests.Infrastructure;
 public sealed class StatementCounter : IDisposable
 {
     /// <summary>In the text of both forms of the status query (every organization, and some).</summary>
-    public const string StatusQueryMarker = "OrganizationsWithPrebuildStatus :many";
+    public const string StatusQueryMarker = "GetOrganizationsWithPrebuildStatus :many";
+
+    /// <summary>In the writer's one statement (Ensure/sql/EnsurePrebuildSetups.sql).</summary>
+    public const string EnsureMarker = "EnsurePrebuildSetups :many";
 
     private readonly ActivityListener listener;
     private readonly List<string> statements = [];

@@ -3,10 +3,12 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
-using PrebuildsMessaging.Configuration;
-using PrebuildsMessaging.Hosting;
-using PrebuildsMessaging.Reconciliation;
-using PrebuildsMessaging.Scheduling;
+using PrebuildsMessaging.Contracts;
+using PrebuildsMessaging.Core.Configuration;
+using PrebuildsMessaging.Core.Ensure;
+using PrebuildsMessaging.Core.Reconciliation;
+using PrebuildsMessaging.Core;
+using PrebuildsMessaging.Worker;
 
 namespace PrebuildsMessaging.Tests.Infrastructure;
 
@@ -50,24 +52,38 @@ public sealed class TestDatabase : IAsyncDisposable
         return provider;
     }
 
-    public ReconciliationPlanner Planner(ServiceProvider? services = null) => (services ?? Services()).GetRequiredService<ReconciliationPlanner>();
+    public StatusQuery StatusQuery(ServiceProvider? services = null) => (services ?? Services()).GetRequiredService<StatusQuery>();
 
-    public OrgPrebuildSetupEnsurer Ensurer(ServiceProvider? services = null) => (services ?? Services()).GetRequiredService<OrgPrebuildSetupEnsurer>();
+    public PrebuildSetupWriter Writer(ServiceProvider? services = null) => (services ?? Services()).GetRequiredService<PrebuildSetupWriter>();
 
-    public OrgPrebuildSetupBatchEnsurer BatchEnsurer(ServiceProvider? services = null) => (services ?? Services()).GetRequiredService<OrgPrebuildSetupBatchEnsurer>();
+    /// <summary>The commands a reconciliation of this scope would send now: the status query's incomplete rows, as the consumer reads them.</summary>
+    public async Task<List<EnsureOrgPrebuildSetup>> IncompleteAsync(ServiceProvider? services = null, ReconciliationScope? scope = null)
+    {
+        var commands = new List<EnsureOrgPrebuildSetup>();
+        await StatusQuery(services).ReadIncompleteAsync(scope ?? ReconciliationScope.All, Guid.NewGuid(), int.MaxValue, (chunk, _) =>
+        {
+            commands.AddRange(chunk);
+            return Task.CompletedTask;
+        }, CancellationToken.None);
+        return commands;
+    }
 
-    /// <summary>One full pass as the service runs it: the status query, then an ensure per incomplete organization.</summary>
-    public async Task<(ReconciliationPlan Plan, IReadOnlyList<OrgSetupOutcome> Outcomes)> ReconcileOnceAsync(ReconciliationScope? scope = null)
+    /// <summary>
+    /// One pass as the service runs it, without the bus: the status query the reconcile consumer runs, each chunk of
+    /// its commands (Bus:CommandChunkSize, 500) handed to the writer the ensure consumer uses.
+    /// </summary>
+    public async Task<(ReconciliationTally Tally, IReadOnlyList<OrgPrebuildSetupEnsured> Outcomes)> ReconcileOnceAsync(ReconciliationScope? scope = null)
     {
         var services = Services();
-        var plan = await Planner(services).PlanAsync(scope ?? ReconciliationScope.All, CancellationToken.None);
-        var outcomes = new List<OrgSetupOutcome>();
-        foreach (var status in plan.Incomplete)
+        var writer = Writer(services);
+        var outcomes = new List<OrgPrebuildSetupEnsured>();
+        var tally = await StatusQuery(services).ReadIncompleteAsync(scope ?? ReconciliationScope.All, Guid.NewGuid(), 500, async (chunk, token) =>
         {
-            outcomes.Add(await Ensurer(services).EnsureAsync(status, CancellationToken.None));
-        }
-
-        return (plan, outcomes);
+            var result = await writer.EnsureAsync(chunk, token);
+            Assert.Empty(result.Failures);
+            outcomes.AddRange(result.Organizations);
+        }, CancellationToken.None);
+        return (tally, outcomes);
     }
 
     /// <summary>Runs one statement; returns the rows it changed.</summary>

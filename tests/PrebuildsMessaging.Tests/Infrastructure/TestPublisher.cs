@@ -1,5 +1,6 @@
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using PrebuildsMessaging.Contracts;
 using RabbitMQ.Client;
 
 namespace PrebuildsMessaging.Tests.Infrastructure;

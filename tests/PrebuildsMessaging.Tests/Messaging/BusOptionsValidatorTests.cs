@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using PrebuildsMessaging.Messaging;
+using PrebuildsMessaging.Worker.Messaging;
 
 namespace PrebuildsMessaging.Tests.Messaging;
 

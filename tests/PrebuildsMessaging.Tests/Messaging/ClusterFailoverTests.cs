@@ -1,5 +1,5 @@
-using PrebuildsMessaging.Messaging;
 using PrebuildsMessaging.Tests.Infrastructure;
+using PrebuildsMessaging.Worker.Messaging;
 
 namespace PrebuildsMessaging.Tests.Messaging;
 
@@ -7,6 +7,8 @@ namespace PrebuildsMessaging.Tests.Messaging;
 /// RabbitMq:ClusterNodes on a real three-node cluster with quorum queues: the node the worker is connected to
 /// stops mid-convergence, and the same worker process carries on through another node.
 /// </summary>
+// Timing: bound by a cluster node stopped and the clients' reconnection.
+[Trait("Category", "Timing")]
 public sealed partial class ClusterFailoverTests(PostgresServer server, RabbitMqCluster cluster) : IClassFixture<PostgresServer>, IClassFixture<RabbitMqCluster>
 {
     private const int Organizations = 3000;

@@ -1,10 +1,10 @@
-using MassTransit;
 using MassTransit.Testing;
+using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using PrebuildsMessaging.Contracts;
-using PrebuildsMessaging.Messaging;
-using PrebuildsMessaging.Reconciliation;
+using PrebuildsMessaging.Core.Ensure;
 using PrebuildsMessaging.Tests.Infrastructure;
+using PrebuildsMessaging.Worker.Messaging;
 
 namespace PrebuildsMessaging.Tests.Messaging;
 
@@ -139,7 +139,7 @@ public sealed class ConsumerHarnessTests(PostgresServer server) : IClassFixture<
         var harness = started.Harness;
         var reconciliationId = Guid.NewGuid();
 
-        var endpoint = await harness.Bus.GetSendEndpoint(QueueNames.EnsureOrgSetupAddress);
+        var endpoint = await harness.Bus.GetSendEndpoint(QueueNames.EnsureOrgPrebuildSetupAddress);
         await endpoint.Send(Command(org, db.PrebuildsUserId, reconciliationId));
 
         Assert.True(await harness.Published.Any<OrgPrebuildSetupsEnsured>());
@@ -158,7 +158,7 @@ public sealed class ConsumerHarnessTests(PostgresServer server) : IClassFixture<
         var org = await db.Seed.OrganizationWithPrebuildsAsync();
         await using var started = await HarnessServices.StartAsync(db);
         var harness = started.Harness;
-        var endpoint = await harness.Bus.GetSendEndpoint(QueueNames.EnsureOrgSetupAddress);
+        var endpoint = await harness.Bus.GetSendEndpoint(QueueNames.EnsureOrgPrebuildSetupAddress);
         var command = Command(org, db.PrebuildsUserId, Guid.NewGuid());
 
         await endpoint.Send(command);
@@ -172,7 +172,7 @@ public sealed class ConsumerHarnessTests(PostgresServer server) : IClassFixture<
         Assert.Single(outcomes, o => o.GroupCreated);
         Assert.Single(outcomes, o => o.GroupMembershipCreated);
         Assert.All(outcomes, o => Assert.Equal(EnsureOutcomes.Ensured, o.Outcome));
-        Assert.Equal(1, await db.Seed.MembershipCountAsync(org, db.PrebuildsUserId));
+        Assert.True(await db.Seed.HasMembershipAsync(org, db.PrebuildsUserId));
         Assert.Equal(1, await db.Seed.GroupCountAsync(org));
     }
 
@@ -186,7 +186,7 @@ public sealed class ConsumerHarnessTests(PostgresServer server) : IClassFixture<
         var harness = started.Harness;
         using var counter = new StatementCounter(db.Name);
 
-        var endpoint = await harness.Bus.GetSendEndpoint(QueueNames.EnsureOrgSetupAddress);
+        var endpoint = await harness.Bus.GetSendEndpoint(QueueNames.EnsureOrgPrebuildSetupAddress);
         await endpoint.Send(Command(org, ghost, Guid.NewGuid()));
 
         Assert.True(await harness.Published.Any<Fault<EnsureOrgPrebuildSetup>>());
@@ -204,7 +204,7 @@ public sealed class ConsumerHarnessTests(PostgresServer server) : IClassFixture<
         var org = await db.Seed.OrganizationWithPrebuildsAsync();
         await using var started = await HarnessServices.StartAsync(db);
         var harness = started.Harness;
-        var endpoint = await harness.Bus.GetSendEndpoint(QueueNames.EnsureOrgSetupAddress);
+        var endpoint = await harness.Bus.GetSendEndpoint(QueueNames.EnsureOrgPrebuildSetupAddress);
         var formerUser = Guid.NewGuid();
 
         await endpoint.Send(Command(org, formerUser, Guid.NewGuid()));
@@ -213,8 +213,8 @@ public sealed class ConsumerHarnessTests(PostgresServer server) : IClassFixture<
         var entry = Assert.Single(Entries(harness), e => e.Outcome == EnsureOutcomes.Superseded);
         Assert.Equal((org, false, false), (entry.OrganizationId, entry.MembershipCreated, entry.GroupCreated));
         Assert.True(await harness.Published.Any<ReconcileRequested>(m =>
-            m.Context.Message.Source == ReconcileSources.Replay && m.Context.Message.OrganizationIds.SequenceEqual([org])));
-        Assert.Equal(0, await db.Seed.MembershipCountAsync(org, formerUser));
+            m.Context.Message.Source == ReconcileSources.Superseded && m.Context.Message.OrganizationIds.SequenceEqual([org])));
+        Assert.False(await db.Seed.HasMembershipAsync(org, formerUser));
         // The fresh reconciliation sets the organization up for the configured user.
         await Eventually.TrueAsync(async () => await db.Seed.GroupMemberCountAsync(org, db.PrebuildsUserId) == 1, "the organization converges for the configured user");
     }

@@ -3,6 +3,8 @@ using PrebuildsMessaging.Tests.Infrastructure;
 namespace PrebuildsMessaging.Tests.Messaging;
 
 /// <summary>PostgreSQL goes down under load: the worker stops consuming instead of spinning, says so once, and resumes by itself.</summary>
+// Timing: bound by the circuit breaker's trip and restart timers.
+[Trait("Category", "Timing")]
 public sealed class DatabaseOutageTests(PostgresServer server, RabbitMqBroker broker) : IClassFixture<PostgresServer>, IClassFixture<RabbitMqBroker>
 {
     private const string EnsureQueue = "prebuilds-ensure-org-setup";

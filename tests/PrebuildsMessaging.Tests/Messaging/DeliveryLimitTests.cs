@@ -1,10 +1,13 @@
-using PrebuildsMessaging.Messaging;
+using PrebuildsMessaging.Contracts;
 using PrebuildsMessaging.Tests.Infrastructure;
+using PrebuildsMessaging.Worker.Messaging;
 using RabbitMQ.Client;
 
 namespace PrebuildsMessaging.Tests.Messaging;
 
 /// <summary>Bus:QuorumDeliveryLimit on a real RabbitMQ: a message that is never acknowledged ends in its _error queue.</summary>
+// Timing: bound by redeliveries up to the delivery limit.
+[Trait("Category", "Timing")]
 public sealed class DeliveryLimitTests(PostgresServer server, RabbitMqBroker broker) : IClassFixture<PostgresServer>, IClassFixture<RabbitMqBroker>
 {
     [Fact]

@@ -1,6 +1,6 @@
 using System.Text;
 using PrebuildsMessaging.Contracts;
-using PrebuildsMessaging.Messaging;
+using PrebuildsMessaging.Worker.Messaging;
 
 namespace PrebuildsMessaging.Tests.Messaging;
 

@@ -1,8 +1,8 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using PrebuildsMessaging.Contracts;
-using PrebuildsMessaging.Messaging;
 using PrebuildsMessaging.Tests.Infrastructure;
+using PrebuildsMessaging.Worker.Messaging;
 
 namespace PrebuildsMessaging.Tests.Messaging;
 
@@ -82,7 +82,7 @@ public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker bro
 
         await TestPublisher.EnsureCommandsAsync(isolated.AmqpUri, [.. orgs[..2], Guid.Empty, .. orgs[2..]], db.PrebuildsUserId);
 
-        var message = Assert.Single(await isolated.WaitForMessagesAsync(QueueNames.EnsureOrgSetup + "_error", 1));
+        var message = Assert.Single(await isolated.WaitForMessagesAsync(QueueNames.EnsureOrgPrebuildSetup + "_error", 1));
         Assert.Contains("EnsureOrgPrebuildSetup has no organizationId", message.ExceptionMessage, StringComparison.Ordinal);
         // Never retried: once inside its batch (if it had company), once alone. A batch's retries leave no
         // MT-Fault-RetryCount on its messages, so the attempts are counted instead.
@@ -92,7 +92,7 @@ public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker bro
             await Eventually.TrueAsync(async () => await db.Seed.GroupMemberCountAsync(org, db.PrebuildsUserId) == 1, $"organization {org} converges");
         }
 
-        Assert.Single(await isolated.Management.PeekAsync(QueueNames.EnsureOrgSetup + "_error", 10, CancellationToken.None));
+        Assert.Single(await isolated.Management.PeekAsync(QueueNames.EnsureOrgPrebuildSetup + "_error", 10, CancellationToken.None));
     }
 
     [Fact]
@@ -108,14 +108,14 @@ public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker bro
 
         await TestPublisher.EnsureCommandsAsync(isolated.AmqpUri, orgs, db.PrebuildsUserId);
 
-        var message = Assert.Single(await isolated.WaitForMessagesAsync(QueueNames.EnsureOrgSetup + "_error", 1));
+        var message = Assert.Single(await isolated.WaitForMessagesAsync(QueueNames.EnsureOrgPrebuildSetup + "_error", 1));
         Assert.Contains($"organization {orgs[2]} refuses its group", message.ExceptionMessage, StringComparison.Ordinal);
         foreach (var org in orgs.Where(o => o != orgs[2]))
         {
             await Eventually.TrueAsync(async () => await db.Seed.GroupMemberCountAsync(org, db.PrebuildsUserId) == 1, $"organization {org} converges");
         }
 
-        Assert.Single(await isolated.Management.PeekAsync(QueueNames.EnsureOrgSetup + "_error", 10, CancellationToken.None));
+        Assert.Single(await isolated.Management.PeekAsync(QueueNames.EnsureOrgPrebuildSetup + "_error", 10, CancellationToken.None));
         // Alone, it was tried once and retried RetryLimit times (and failed once more inside its first batch, if it had company).
         Assert.InRange(metrics.Sum("prebuilds.ensures", "outcome", "failed"), 1 + RetryLimit, 2 + RetryLimit);
     }
@@ -140,7 +140,7 @@ public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker bro
                 return Task.CompletedTask;
             }));
         await listener.Ready;
-        var endpoint = await bus.GetSendEndpoint(QueueNames.EnsureOrgSetupAddress);
+        var endpoint = await bus.GetSendEndpoint(QueueNames.EnsureOrgPrebuildSetupAddress);
 
         await endpoint.Send(new EnsureOrgPrebuildSetup
         {
@@ -154,7 +154,7 @@ public sealed class PoisonMessageTests(PostgresServer server, RabbitMqBroker bro
         // The consumer succeeded (its event leaves only then), so no fault can follow: the error queue stays empty.
         var ensured = await outcome.Task.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(EnsureOutcomes.OrganizationGone, ensured.Outcome);
-        Assert.Empty(await isolated.Management.PeekAsync(QueueNames.EnsureOrgSetup + "_error", 1, CancellationToken.None));
+        Assert.Empty(await isolated.Management.PeekAsync(QueueNames.EnsureOrgPrebuildSetup + "_error", 1, CancellationToken.None));
         await listener.StopAsync();
         Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM groups"));
     }

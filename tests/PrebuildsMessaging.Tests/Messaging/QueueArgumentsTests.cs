@@ -1,4 +1,4 @@
-using PrebuildsMessaging.Messaging;
+using PrebuildsMessaging.Worker.Messaging;
 
 namespace PrebuildsMessaging.Tests.Messaging;
 
@@ -15,8 +15,8 @@ public sealed class QueueArgumentsTests
             ["x-dead-letter-exchange"] = "prebuilds-reconcile_error",
             ["x-dead-letter-strategy"] = "at-least-once",
             ["x-overflow"] = "reject-publish",
-        }, QueueArguments.For(new BusOptions { QuorumQueues = true }, QueueNames.Reconcile));
-        Assert.Equal(7, QueueArguments.For(new BusOptions { QuorumQueues = true, QuorumDeliveryLimit = 7 }, QueueNames.Reconcile)["x-delivery-limit"]);
+        }, QueueArguments.For(new BusOptions { QuorumQueues = true }, QueueNames.ReconcileRequested));
+        Assert.Equal(7, QueueArguments.For(new BusOptions { QuorumQueues = true, QuorumDeliveryLimit = 7 }, QueueNames.ReconcileRequested)["x-delivery-limit"]);
         Assert.Equal("quorum", QueueArguments.QueueType(new BusOptions { QuorumQueues = true }));
     }
 
@@ -24,16 +24,16 @@ public sealed class QueueArgumentsTests
     public void Error_and_skipped_queues_have_the_queue_type_only_and_a_limit_of_0_means_none()
     {
         var quorum = new BusOptions { QuorumQueues = true };
-        Assert.Equal(new Dictionary<string, object?> { ["x-queue-type"] = "quorum" }, QueueArguments.For(quorum, QueueNames.Reconcile + "_error"));
-        Assert.Equal(new Dictionary<string, object?> { ["x-queue-type"] = "quorum" }, QueueArguments.For(quorum, QueueNames.Reconcile + "_skipped"));
+        Assert.Equal(new Dictionary<string, object?> { ["x-queue-type"] = "quorum" }, QueueArguments.For(quorum, QueueNames.ReconcileRequested + "_error"));
+        Assert.Equal(new Dictionary<string, object?> { ["x-queue-type"] = "quorum" }, QueueArguments.For(quorum, QueueNames.ReconcileRequested + "_skipped"));
         Assert.Equal(new Dictionary<string, object?> { ["x-queue-type"] = "quorum" },
-            QueueArguments.For(new BusOptions { QuorumQueues = true, QuorumDeliveryLimit = 0 }, QueueNames.Reconcile));
+            QueueArguments.For(new BusOptions { QuorumQueues = true, QuorumDeliveryLimit = 0 }, QueueNames.ReconcileRequested));
     }
 
     [Fact]
     public void Classic_queues_are_declared_with_no_arguments()
     {
-        Assert.All(QueueNames.WithCompanions(QueueNames.Reconcile), queue => Assert.Empty(QueueArguments.For(new BusOptions(), queue)));
+        Assert.All(QueueNames.WithCompanions(QueueNames.ReconcileRequested), queue => Assert.Empty(QueueArguments.For(new BusOptions(), queue)));
         Assert.Equal("classic", QueueArguments.QueueType(new BusOptions()));
     }
 
@@ -42,7 +42,7 @@ public sealed class QueueArgumentsTests
     {
         Assert.Equal(
             ["prebuilds-reconcile", "prebuilds-reconcile_error", "prebuilds-reconcile_skipped"],
-            QueueNames.WithCompanions(QueueNames.Reconcile));
+            QueueNames.WithCompanions(QueueNames.ReconcileRequested));
         Assert.Equal(4, QueueNames.All.Distinct().Count());
     }
 

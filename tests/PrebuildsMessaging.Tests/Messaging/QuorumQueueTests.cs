@@ -1,5 +1,6 @@
-using PrebuildsMessaging.Messaging;
+using PrebuildsMessaging.Contracts;
 using PrebuildsMessaging.Tests.Infrastructure;
+using PrebuildsMessaging.Worker.Messaging;
 
 namespace PrebuildsMessaging.Tests.Messaging;
 
@@ -84,11 +85,11 @@ public sealed class QuorumQueueTests(PostgresServer server, RabbitMqBroker broke
         });
 
         await TestPublisher.PresetsChangedAsync(isolated.AmqpUri, [org]);
-        await isolated.WaitForMessagesAsync(QueueNames.EnsureOrgSetup + "_error", 1);
+        await isolated.WaitForMessagesAsync(QueueNames.EnsureOrgPrebuildSetup + "_error", 1);
         await db.Seed.UserAsync(lateUser, "prebuilds");
 
         var replay = await CliRun.ExecuteAsync(new Dictionary<string, string?>(isolated.CliEnvironment(db)) { ["Bus:QuorumQueues"] = "true" },
-            "replay", "--queue", QueueNames.EnsureOrgSetup + "_error");
+            "replay", "--queue", QueueNames.EnsureOrgPrebuildSetup + "_error");
 
         Assert.True(replay.ExitCode == 0, replay.StandardOutput + replay.StandardError);
         Assert.Contains("replay: 1 moved, 0 skipped, 0 failed", replay.StandardOutput, StringComparison.Ordinal);

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
-using PrebuildsMessaging.Configuration;
-using PrebuildsMessaging.Messaging;
-using PrebuildsMessaging.Operations;
+using PrebuildsMessaging.Core.Configuration;
+using PrebuildsMessaging.ErrorQueues;
+using PrebuildsMessaging.Worker.Messaging;
 
 namespace PrebuildsMessaging.Tests.Messaging;
 

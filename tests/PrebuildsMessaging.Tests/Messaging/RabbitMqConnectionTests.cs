@@ -1,5 +1,5 @@
-using PrebuildsMessaging.Configuration;
-using PrebuildsMessaging.Messaging;
+using PrebuildsMessaging.Core.Configuration;
+using PrebuildsMessaging.Worker.Messaging;
 
 namespace PrebuildsMessaging.Tests.Messaging;
 

@@ -1,4 +1,4 @@
-using PrebuildsMessaging.Observability;
+using PrebuildsMessaging.Worker.Observability;
 
 namespace PrebuildsMessaging.Tests.Observability;
 

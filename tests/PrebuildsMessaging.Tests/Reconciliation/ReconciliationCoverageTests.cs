@@ -1,5 +1,5 @@
 using PrebuildsMessaging.Contracts;
-using PrebuildsMessaging.Reconciliation;
+using PrebuildsMessaging.Core.Reconciliation;
 
 namespace PrebuildsMessaging.Tests.Reconciliation;
 
@@ -57,15 +57,16 @@ public sealed class ReconciliationCoverageTests
 
     [Theory]
     [InlineData(ReconcileSources.Manual)]
+    [InlineData(ReconcileSources.Startup)]
     [InlineData(ReconcileSources.Schedule)]
     [InlineData(ReconcileSources.Resumed)]
-    public void Manual_and_scheduled_requests_are_never_covered(string source)
+    public void Manual_start_up_scheduled_and_resumed_requests_are_never_covered(string source)
     {
         var coverage = new ReconciliationCoverage();
         coverage.Record(ReconciliationScope.All, ReadStarted);
 
         Assert.False(coverage.Covers(Request(source, ReadStarted - TimeSpan.FromHours(1), OrgA), Skew));
-        Assert.True(coverage.Covers(Request(ReconcileSources.Replay, ReadStarted - TimeSpan.FromHours(1), OrgA), Skew));
+        Assert.True(coverage.Covers(Request(ReconcileSources.Superseded, ReadStarted - TimeSpan.FromHours(1), OrgA), Skew));
     }
 
     [Fact]

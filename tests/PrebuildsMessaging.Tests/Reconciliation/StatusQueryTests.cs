@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
-using PrebuildsMessaging.Reconciliation;
+using PrebuildsMessaging.Contracts;
+using PrebuildsMessaging.Core.Database.Migrations;
+using PrebuildsMessaging.Core.Reconciliation;
 using PrebuildsMessaging.Tests.Infrastructure;
 
 namespace PrebuildsMessaging.Tests.Reconciliation;
@@ -16,12 +18,11 @@ public sealed class StatusQueryTests(PostgresServer server) : IClassFixture<Post
         await db.Seed.TemplatesAsync(mixed, templates: 3, versions: 2, presets: 2, desiredInstances: null);
         await db.Seed.TemplatesAsync(mixed, desiredInstances: 0);
 
-        var (plan, _) = await db.ReconcileOnceAsync();
+        var (_, outcomes) = await db.ReconcileOnceAsync();
 
-        var checkedOrg = Assert.Single(plan.Incomplete);
-        Assert.Equal(mixed, checkedOrg.OrganizationId);
+        Assert.Equal(mixed, Assert.Single(outcomes).OrganizationId);
         Assert.Equal(0, await db.Seed.GroupCountAsync(onlyNull));
-        Assert.Equal(0, await db.Seed.MembershipCountAsync(onlyNull, db.PrebuildsUserId));
+        Assert.False(await db.Seed.HasMembershipAsync(onlyNull, db.PrebuildsUserId));
     }
 
     [Theory]
@@ -32,8 +33,8 @@ public sealed class StatusQueryTests(PostgresServer server) : IClassFixture<Post
         await using var db = await server.CreateDatabaseAsync();
         if (withRecommendedIndex)
         {
-            await db.Services().GetRequiredService<PrebuildsMessaging.Database.Migrations.DatabaseMigrator>()
-                .MigrateAsync(new PrebuildsMessaging.Database.Migrations.MigrationRequest(WithRecommendedIndex: true), CancellationToken.None);
+            await db.Services().GetRequiredService<DatabaseMigrator>()
+                .MigrateAsync(new MigrationRequest(WithRecommendedIndex: true), CancellationToken.None);
         }
 
         var orgs = new List<Guid>();
@@ -54,7 +55,7 @@ public sealed class StatusQueryTests(PostgresServer server) : IClassFixture<Post
         var otherGroup = await db.Seed.OrganizationWithPrebuildsAsync("other-group");
         await db.Seed.GroupMemberAsync(await db.Seed.GroupAsync(otherGroup, "not-the-prebuilds-group"), db.PrebuildsUserId);
         orgs.AddRange([none, deleted, bare, member, grouped, done, otherGroup]);
-        var reader = db.Services().GetRequiredService<PrebuildStatusReader>();
+        var reader = db.StatusQuery();
 
         var all = (await reader.ReadAsync(ReconciliationScope.All, CancellationToken.None)).Organizations;
         var scoped = (await reader.ReadAsync(ReconciliationScope.For(orgs), CancellationToken.None)).Organizations;
@@ -68,7 +69,7 @@ public sealed class StatusQueryTests(PostgresServer server) : IClassFixture<Post
         Assert.Equal((false, null, false), Shape(all, otherGroup));
     }
 
-    private static (bool Member, bool? HasGroup, bool InGroup) Shape(IReadOnlyList<OrganizationPrebuildStatus> rows, Guid org)
+    private static (bool Member, bool? HasGroup, bool InGroup) Shape(IReadOnlyList<EnsureOrgPrebuildSetup> rows, Guid org)
     {
         var row = rows.Single(r => r.OrganizationId == org);
         return (row.HasPrebuildUser, row.PrebuildsGroupId is null ? null : true, row.HasPrebuildUserInGroup);
@@ -81,16 +82,16 @@ public sealed class StatusQueryTests(PostgresServer server) : IClassFixture<Post
         var deleted = await db.Seed.OrganizationAsync(deleted: true);
         await db.Seed.TemplatesAsync(deleted, desiredInstances: 3);
 
-        var (plan, outcomes) = await db.ReconcileOnceAsync();
+        var (tally, outcomes) = await db.ReconcileOnceAsync();
 
-        Assert.Equal(0, plan.OrganizationsChecked);
+        Assert.Equal(0, tally.OrganizationsChecked);
         Assert.Empty(outcomes);
-        Assert.Equal(0, await db.Seed.MembershipCountAsync(deleted, db.PrebuildsUserId));
+        Assert.False(await db.Seed.HasMembershipAsync(deleted, db.PrebuildsUserId));
         Assert.Equal(0, await db.Seed.GroupCountAsync(deleted));
     }
 
     [Fact]
-    public async Task An_organization_with_a_thousand_presets_is_one_snapshot_and_at_most_three_writes()
+    public async Task An_organization_with_a_thousand_presets_is_one_row_and_one_write()
     {
         await using var db = await server.CreateDatabaseAsync();
         var org = await db.Seed.OrganizationAsync();
@@ -99,18 +100,16 @@ public sealed class StatusQueryTests(PostgresServer server) : IClassFixture<Post
 
         var services = db.Services();
         using var counter = new StatementCounter(db.Name);
-        var plan = await db.Planner(services).PlanAsync(ReconciliationScope.All, CancellationToken.None);
+        var command = Assert.Single(await db.IncompleteAsync(services));
         Assert.Equal(1, counter.Count);
-
-        var snapshot = Assert.Single(plan.Incomplete);
-        Assert.Equal(1, plan.OrganizationsChecked);
+        Assert.Equal(org, command.OrganizationId);
 
         counter.Reset();
-        var outcome = await db.Ensurer(services).EnsureAsync(snapshot, CancellationToken.None);
+        var outcome = Assert.Single((await db.Writer(services).EnsureAsync([command], CancellationToken.None)).Organizations);
 
-        Assert.Equal(3, outcome.RowsCreated);
-        Assert.Equal(3, counter.Count);
-        Assert.All(counter.Statements, s => Assert.Contains("INSERT INTO", s, StringComparison.Ordinal));
+        Assert.Equal((true, true, true), (outcome.MembershipCreated, outcome.GroupCreated, outcome.GroupMembershipCreated));
+        Assert.Equal(1, counter.Count); // the membership, the group and the group membership in one statement
+        Assert.Contains(StatementCounter.EnsureMarker, counter.Statements[0], StringComparison.Ordinal);
     }
 
     [Fact]
@@ -125,16 +124,15 @@ public sealed class StatusQueryTests(PostgresServer server) : IClassFixture<Post
 
         var (first, firstOutcomes) = await db.ReconcileOnceAsync();
         Assert.Equal(5, firstOutcomes.Count);
+        Assert.Equal(5, first.OrganizationsIncomplete);
 
         using var counter = new StatementCounter(db.Name);
         var (converged, outcomes) = await db.ReconcileOnceAsync();
 
         Assert.Equal(1, counter.Count);
         Assert.Contains(StatementCounter.StatusQueryMarker, counter.Statements[0], StringComparison.Ordinal);
-        Assert.Equal(5, converged.OrganizationsChecked);
-        Assert.Empty(converged.Incomplete);
+        Assert.Equal((5, 0), (converged.OrganizationsChecked, converged.OrganizationsIncomplete));
         Assert.Empty(outcomes);
-        Assert.Equal(5, first.Incomplete.Count);
     }
 
     [Fact]
@@ -143,13 +141,13 @@ public sealed class StatusQueryTests(PostgresServer server) : IClassFixture<Post
         await using var db = await server.CreateDatabaseAsync();
         var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(3);
 
-        var (plan, outcomes) = await db.ReconcileOnceAsync(ReconciliationScope.For([orgs[0], orgs[2], Guid.NewGuid()]));
+        var (tally, outcomes) = await db.ReconcileOnceAsync(ReconciliationScope.For([orgs[0], orgs[2], Guid.NewGuid()]));
 
-        Assert.Equal(2, plan.OrganizationsChecked);
+        Assert.Equal(2, tally.OrganizationsChecked);
         Assert.Equal(new[] { orgs[0], orgs[2] }.Order(), outcomes.Select(o => o.OrganizationId).Order());
         Assert.Equal(1, await db.Seed.GroupCountAsync(orgs[0]));
         Assert.Equal(0, await db.Seed.GroupCountAsync(orgs[1]));
-        Assert.Equal(0, await db.Seed.MembershipCountAsync(orgs[1], db.PrebuildsUserId));
+        Assert.False(await db.Seed.HasMembershipAsync(orgs[1], db.PrebuildsUserId));
         Assert.Equal(1, await db.Seed.GroupMemberCountAsync(orgs[2], db.PrebuildsUserId));
     }
 
@@ -159,9 +157,9 @@ public sealed class StatusQueryTests(PostgresServer server) : IClassFixture<Post
         await using var db = await server.CreateDatabaseAsync();
         var org = await db.Seed.OrganizationWithPrebuildsAsync();
 
-        var (plan, outcomes) = await db.ReconcileOnceAsync(ReconciliationScope.For([Guid.NewGuid()]));
+        var (tally, outcomes) = await db.ReconcileOnceAsync(ReconciliationScope.For([Guid.NewGuid()]));
 
-        Assert.Equal(0, plan.OrganizationsChecked);
+        Assert.Equal(0, tally.OrganizationsChecked);
         Assert.Empty(outcomes);
         Assert.Equal(0, await db.Seed.GroupCountAsync(org));
     }

@@ -4,7 +4,7 @@ using DbUp.Engine;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace PrebuildsMessaging.Database.Migrations;
+namespace PrebuildsMessaging.Core.Database.Migrations;
 
 /// <summary>
 /// Applies the service's own schema (sql/migrations/, journaled in prebuilds_messaging.schema_versions by
@@ -114,7 +114,7 @@ public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, IEnume
                 "(part of sql/roles/least-privilege.sql), or run migrate once as the owner of Coder's tables.");
         }
 
-        await connection.ExecuteAsync(new CommandDefinition(EmbeddedSql.Resource("sql/functions/CoderReconciliationPaused.sql"), cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await connection.ExecuteAsync(new CommandDefinition(EmbeddedSql.Load("sql/functions/CoderReconciliationPaused.sql"), cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
     private void Upgrade(string resourcePrefix)
@@ -151,13 +151,13 @@ public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, IEnume
         if (state == RecommendedIndexState.Invalid)
         {
             LogIndexInvalid(logger);
-            await connection.ExecuteAsync(new CommandDefinition(EmbeddedSql.Resource("sql/optional/DropRecommendedPresetIndex.sql"),
+            await connection.ExecuteAsync(new CommandDefinition(EmbeddedSql.Load("sql/optional/DropRecommendedPresetIndex.sql"),
                 commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
 
         LogIndexBuilding(logger);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        await connection.ExecuteAsync(new CommandDefinition(EmbeddedSql.Resource("sql/optional/RecommendedPresetIndex.sql"),
+        await connection.ExecuteAsync(new CommandDefinition(EmbeddedSql.Load("sql/optional/RecommendedPresetIndex.sql"),
             commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
         var seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
         LogIndexBuilt(logger, seconds);

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace PrebuildsMessaging.Database.Migrations;
+namespace PrebuildsMessaging.Core.Database.Migrations;
 
 /// <summary>
 /// Tables that another layer keeps in the service's own schema (e.g. the scheduler's), created by `migrate` after

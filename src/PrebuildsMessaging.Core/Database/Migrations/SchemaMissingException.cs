@@ -1,4 +1,4 @@
-namespace PrebuildsMessaging.Database.Migrations;
+namespace PrebuildsMessaging.Core.Database.Migrations;
 
 /// <summary>The service's schema is missing and the role may not create it; the message says what to do.</summary>
 public sealed class SchemaMissingException : Exception

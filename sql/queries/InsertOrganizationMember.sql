@@ -1,4 +1,0 @@
--- name: InsertOrganizationMember :exec
--- The prebuilds user joins an organization with no roles.
-INSERT INTO organization_members (organization_id, user_id, created_at, updated_at, roles)
-VALUES (@OrganizationId, @UserId, @CreatedAt, @UpdatedAt, '{}'::text[]);

@@ -1,0 +1,80 @@
+-- name: EnsurePrebuildSetups :many
+-- Step 4 of the flow: writes what the status snapshots of a batch of organizations say is missing, in one
+-- statement: the prebuilds user's memberships (no roles), the prebuilds groups (no avatar, a quota allowance of
+-- 0 for administrators to adjust), and the user's group memberships. @OrganizationIds[i] comes with the
+-- snapshot's @HasPrebuildUser[i], @PrebuildsGroupIds[i] (NULL when the group was missing),
+-- @HasPrebuildUserInGroup[i], and @NewGroupIds[i], the id a group created for it takes.
+--
+-- A row already there is skipped (ON CONFLICT DO NOTHING: a tolerated unique violation, set-wise), so a
+-- duplicate, a replay and a concurrent writer are safe. Each insert sorts its rows: one lock order for every
+-- writer, so two batches wait for each other and never deadlock.
+--
+-- A group another writer created first is used when this statement's snapshot sees it; when it committed after
+-- this statement began, the row comes back with a NULL group_id and the caller runs the statement again for it.
+-- A foreign-key violation (an organization, the group or the user gone since the read) fails the whole statement:
+-- the caller then runs it for one organization at a time to tell which.
+--
+-- The first column is Coder's pause of prebuilds reconciliation when @HonourPause: while it is on, nothing is
+-- written and one row comes back with paused true and NULL organization columns.
+WITH coder_pause AS (
+    SELECT @HonourPause::boolean AND prebuilds_messaging.coder_reconciliation_paused() AS paused
+), wanted AS (
+    SELECT w.*
+    FROM unnest(@OrganizationIds::uuid[], @HasPrebuildUser::boolean[], @PrebuildsGroupIds::uuid[],
+                @HasPrebuildUserInGroup::boolean[], @NewGroupIds::uuid[])
+         AS w(organization_id, has_prebuild_user, prebuilds_group_id, has_prebuild_user_in_group, new_group_id)
+    WHERE NOT (SELECT paused FROM coder_pause)
+), memberships AS (
+    INSERT INTO organization_members (organization_id, user_id, created_at, updated_at, roles)
+    SELECT w.organization_id, @UserId::uuid, @Now::timestamptz, @Now::timestamptz, '{}'::text[]
+    FROM wanted w
+    WHERE NOT w.has_prebuild_user
+    ORDER BY w.organization_id
+    ON CONFLICT (organization_id, user_id) DO NOTHING
+    RETURNING organization_id
+), created_groups AS (
+    INSERT INTO groups (id, name, display_name, organization_id, avatar_url, quota_allowance)
+    SELECT w.new_group_id, @GroupName::text, @GroupDisplayName::text, w.organization_id, '', 0
+    FROM wanted w
+    WHERE w.prebuilds_group_id IS NULL
+    ORDER BY w.organization_id
+    ON CONFLICT (name, organization_id) DO NOTHING
+    RETURNING organization_id, id
+), groups_found AS (
+    SELECT g.organization_id, g.id
+    FROM wanted w
+    JOIN groups g ON g.organization_id = w.organization_id AND g.name = @GroupName::text
+    WHERE w.prebuilds_group_id IS NULL
+), targets AS (
+    SELECT w.organization_id,
+           w.has_prebuild_user,
+           w.prebuilds_group_id IS NULL AS needs_group,
+           coalesce(w.prebuilds_group_id, cg.id, gf.id) AS group_id,
+           cg.id IS NOT NULL AS group_created,
+           -- A group the snapshot did not see cannot be trusted to hold the user: its membership is written.
+           (w.prebuilds_group_id IS NULL OR NOT w.has_prebuild_user_in_group) AS needs_group_membership
+    FROM wanted w
+    LEFT JOIN created_groups cg ON cg.organization_id = w.organization_id
+    LEFT JOIN groups_found gf ON gf.organization_id = w.organization_id
+), group_memberships AS (
+    INSERT INTO group_members (user_id, group_id)
+    SELECT @UserId::uuid, t.group_id
+    FROM targets t
+    WHERE t.needs_group_membership AND t.group_id IS NOT NULL
+    ORDER BY t.group_id
+    ON CONFLICT (user_id, group_id) DO NOTHING
+    RETURNING group_id
+)
+SELECT p.paused,
+       t.organization_id,
+       NOT t.has_prebuild_user AS needed_membership,
+       m.organization_id IS NOT NULL AS membership_created,
+       t.needs_group AS needed_group,
+       t.group_created,
+       t.group_id,
+       t.needs_group_membership AND t.group_id IS NOT NULL AS needed_group_membership,
+       gm.group_id IS NOT NULL AS group_membership_created
+FROM coder_pause p
+LEFT JOIN targets t ON true
+LEFT JOIN memberships m ON m.organization_id = t.organization_id
+LEFT JOIN group_memberships gm ON gm.group_id = t.group_id;
