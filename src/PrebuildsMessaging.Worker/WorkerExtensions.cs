@@ -29,6 +29,12 @@ public static class WorkerExtensions
     public static IServiceCollection AddPrebuildsWorker(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+
+        // Coder's pause: the watcher the consumers report to, which also looks for the resume. Started before the bus,
+        // so that a missing pause function stops start-up before any message is taken (and none waits in a retry).
+        services.AddSingleton<CoderPauseWatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<CoderPauseWatcher>());
+
         services.AddPrebuildsBus(configuration, withConsumers: true);
 
         // The schedule: a Quartz job that publishes full reconciliations, and the one at start-up. With the default
@@ -43,10 +49,6 @@ public static class WorkerExtensions
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         services.AddHostedService<StoredScheduleSynchronizer>();
         services.AddHostedService<StartupReconciliation>();
-
-        // Coder's pause: the watcher the consumers report to, which also looks for the resume.
-        services.AddSingleton<CoderPauseWatcher>();
-        services.AddHostedService(sp => sp.GetRequiredService<CoderPauseWatcher>());
 
         // The change feed (ChangeFeed:Enabled): its reader, its state, and the slot's lag.
         services.AddSingleton<ChangeFeedStatus>();

@@ -58,6 +58,7 @@ public sealed partial class EnsureOrgPrebuildSetupConsumer(
         {
             await pause.ObserveAsync(paused, readAt, context.CancellationToken).ConfigureAwait(false);
         }
+
         var failures = invalid.Select(_ => new OrganizationFailure(Guid.Empty, new InvalidMessageException("EnsureOrgPrebuildSetup has no organizationId.")))
             .Concat(result?.Failures ?? []).ToList();
         var failed = failures.Select(f => f.OrganizationId).ToHashSet();

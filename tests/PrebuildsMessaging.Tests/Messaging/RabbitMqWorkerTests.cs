@@ -43,6 +43,7 @@ public sealed class RabbitMqWorkerTests(PostgresServer server, RabbitMqBroker br
     }
 
     [Fact]
+    [Trait("Category", "Timing")] // the burst must arrive within the reconcile batch's quiet period (Bus:ReconcileBatchTimeLimit)
     public async Task A_burst_of_1000_change_events_over_50_organizations_costs_at_most_3_status_queries()
     {
         await using var db = await server.CreateDatabaseAsync();
