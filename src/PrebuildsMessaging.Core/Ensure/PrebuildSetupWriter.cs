@@ -39,12 +39,16 @@ public sealed class PrebuildSetupWriter(NpgsqlDataSource dataSource, IOptions<Pr
         PostgresException? batchError = null;
         try
         {
-            paused = await WriteAsync(organizations, cancellationToken).ConfigureAwait(false);
+            paused = await WriteAsync(organizations, cancellationToken).ConfigureAwait(false) ?? paused;
         }
         catch (PostgresException ex) when (IsOneOrganizations(ex) && organizations.Count > 1)
         {
             setWise = false; // some organization or group went away since the read, or refuses a row: find out which, one at a time
             batchError = ex;
+        }
+        catch (PrebuildsGroupVanishedException) when (organizations.Count > 1)
+        {
+            setWise = false; // one organization's group keeps vanishing: it fails alone
         }
 
         if (!setWise)
@@ -53,7 +57,7 @@ public sealed class PrebuildSetupWriter(NpgsqlDataSource dataSource, IOptions<Pr
             {
                 try
                 {
-                    paused = await WriteAsync([organization], cancellationToken).ConfigureAwait(false);
+                    paused = await WriteAsync([organization], cancellationToken).ConfigureAwait(false) ?? paused;
                 }
                 catch (PostgresException ex) when (IsOneOrganizations(ex))
                 {
@@ -65,9 +69,10 @@ public sealed class PrebuildSetupWriter(NpgsqlDataSource dataSource, IOptions<Pr
                 }
             }
 
-            if (failures.Count == organizations.Count && failures.TrueForAll(f => f.Error is PostgresException { SqlState: var state } && state == batchError!.SqlState))
+            if (batchError is not null && failures.Count == organizations.Count
+                && failures.TrueForAll(f => f.Error is PostgresException { SqlState: var state } && state == batchError.SqlState))
             {
-                ExceptionDispatchInfo.Throw(batchError!); // not one organization's: all of theirs
+                ExceptionDispatchInfo.Throw(batchError); // not one organization's: all of theirs
             }
         }
 
@@ -79,11 +84,14 @@ public sealed class PrebuildSetupWriter(NpgsqlDataSource dataSource, IOptions<Pr
     /// <summary>An error one organization can cause, which the others of its batch must not share (not the database's, not the missing user's).</summary>
     private static bool IsOneOrganizations(PostgresException error) => !error.IsTransient && CoderForeignKeys.MissingRow(error.ConstraintName) != MissingRow.User;
 
-    /// <summary>Runs the statement until every organization has its rows, is gone, or Coder's pause holds it back; returns what it read of the pause.</summary>
-    private async Task<bool> WriteAsync(IReadOnlyList<Organization> organizations, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the statement until every organization has its rows, is gone, or Coder's pause holds it back; returns what
+    /// the last statement read of the pause, or null when every organization was finished already and none ran.
+    /// </summary>
+    private async Task<bool?> WriteAsync(IReadOnlyList<Organization> organizations, CancellationToken cancellationToken)
     {
         var pending = organizations.Where(o => o.Result is null).ToList();
-        var paused = false;
+        bool? paused = null;
         for (var attempt = 1; pending.Count > 0; attempt++)
         {
             if (attempt > Attempts)
@@ -95,7 +103,7 @@ public sealed class PrebuildSetupWriter(NpgsqlDataSource dataSource, IOptions<Pr
             paused = rows.Paused;
             foreach (var organization in pending)
             {
-                if (paused)
+                if (rows.Paused)
                 {
                     organization.Result = EnsureOutcomes.Paused;
                 }

@@ -115,6 +115,25 @@ public sealed class BatchEnsureTests(PostgresServer server) : IClassFixture<Post
     }
 
     [Fact]
+    public async Task An_organization_whose_group_keeps_vanishing_fails_alone_and_the_others_are_ensured()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(3);
+        await db.Seed.SwallowGroupsAsync(orgs[0]);
+        var services = db.Services();
+        var commands = await db.IncompleteAsync(services);
+
+        var result = await db.Writer(services).EnsureAsync(commands, CancellationToken.None);
+
+        Assert.False(result.SetWise);
+        var failure = Assert.Single(result.Failures);
+        Assert.Equal(orgs[0], failure.OrganizationId);
+        Assert.IsType<PrebuildsGroupVanishedException>(failure.Error);
+        Assert.Equal(orgs.Skip(1).Order(), result.Organizations.Select(o => o.OrganizationId).Order());
+        await AssertConvergedAsync(db, orgs.Skip(1));
+    }
+
+    [Fact]
     public async Task An_error_that_every_organization_meets_is_thrown_as_the_batch_error()
     {
         await using var db = await server.CreateDatabaseAsync();

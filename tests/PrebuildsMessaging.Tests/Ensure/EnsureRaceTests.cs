@@ -42,6 +42,31 @@ public sealed class EnsureRaceTests(PostgresServer server) : IClassFixture<Postg
     }
 
     [Fact]
+    public async Task A_writer_waits_for_another_writer_of_the_same_organization_before_it_writes_anything()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var org = await db.Seed.OrganizationWithPrebuildsAsync();
+        var services = db.Services();
+        var command = Assert.Single(await db.IncompleteAsync(services));
+
+        // Another writer holds the organization's lock (the one every writer takes first, in one order).
+        await using var other = await db.DataSource.OpenConnectionAsync();
+        await using var transaction = await other.BeginTransactionAsync();
+        await Dapper.SqlMapper.ExecuteAsync(other, "SELECT pg_advisory_xact_lock(hashtextextended(@org::text, 0))", new { org }, transaction);
+
+        var writing = db.Writer(services).EnsureAsync([command], CancellationToken.None);
+        await Eventually.TrueAsync(() => db.ScalarAsync<bool>(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = current_database())"),
+            "the writer waits for the lock");
+        Assert.False(writing.IsCompleted);
+        Assert.False(await db.Seed.HasMembershipAsync(org, db.PrebuildsUserId)); // nothing written while it waits
+
+        await transaction.CommitAsync();
+        var outcome = Assert.Single((await writing).Organizations);
+        Assert.Equal((true, true, true), (outcome.MembershipCreated, outcome.GroupCreated, outcome.GroupMembershipCreated));
+    }
+
+    [Fact]
     public async Task Rows_inserted_by_someone_else_after_the_status_read_are_tolerated()
     {
         await using var db = await server.CreateDatabaseAsync();

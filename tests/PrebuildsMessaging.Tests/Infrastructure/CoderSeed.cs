@@ -108,6 +108,17 @@ public sealed class CoderSeed(NpgsqlDataSource dataSource)
         END $$;
         """ + $"CREATE TRIGGER test_refuse_group BEFORE INSERT ON groups FOR EACH ROW EXECUTE FUNCTION test_refuse_group({string.Join(", ", organizationIds.Select(id => $"'{id}'"))});", new { });
 
+    /// <summary>Every prebuilds group inserted for these organizations silently disappears (a BEFORE trigger that returns NULL), as if deleted at once.</summary>
+    public Task SwallowGroupsAsync(params Guid[] organizationIds) => ExecuteAsync("""
+        CREATE FUNCTION test_swallow_group() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.organization_id = ANY (TG_ARGV::uuid[]) THEN
+                RETURN NULL;
+            END IF;
+            RETURN NEW;
+        END $$;
+        """ + $"CREATE TRIGGER test_swallow_group BEFORE INSERT ON groups FOR EACH ROW EXECUTE FUNCTION test_swallow_group({string.Join(", ", organizationIds.Select(id => $"'{id}'"))});", new { });
+
     public Task DeleteOrganizationAsync(Guid organizationId) =>
         ExecuteAsync("DELETE FROM organizations WHERE id = @organizationId", new { organizationId });
 

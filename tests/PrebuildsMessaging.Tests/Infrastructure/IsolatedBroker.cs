@@ -51,6 +51,19 @@ public sealed class IsolatedBroker : IAsyncDisposable
     /// <summary>A queue's properties (type, durable, arguments, ...) from the management API.</summary>
     public Task<System.Text.Json.JsonElement> QueueAsync(string queue) => Management.QueueAsync(queue, CancellationToken.None);
 
+    /// <summary>How many messages a queue holds, once the management API reports it (a queue just declared has no statistics yet).</summary>
+    public async Task<int> MessageCountAsync(string queue)
+    {
+        var count = -1;
+        await Eventually.TrueAsync(async () =>
+        {
+            var found = (await QueueAsync(queue)).TryGetProperty("messages", out var messages);
+            count = found ? messages.GetInt32() : -1;
+            return found;
+        }, $"the management API reports the messages of {queue}");
+        return count;
+    }
+
     /// <summary>Waits until a queue holds at least this many messages (read live, not from the management statistics).</summary>
     public async Task<IReadOnlyList<ErrorQueueMessage>> WaitForMessagesAsync(string queue, int count, TimeSpan? timeout = null)
     {

@@ -60,7 +60,7 @@ public sealed class CoderPauseTests(PostgresServer server, RabbitMqBroker broker
 
         foreach (var queue in new[] { "prebuilds-ensure-org-setup_error", "prebuilds-reconcile_error", "prebuilds-presets-changed_error" })
         {
-            Assert.Equal(0, (await isolated.QueueAsync(queue)).GetProperty("messages").GetInt32());
+            Assert.Equal(0, await isolated.MessageCountAsync(queue));
         }
 
         // Coder's upsert, the update path, succeeds too; the worker catches up by itself.

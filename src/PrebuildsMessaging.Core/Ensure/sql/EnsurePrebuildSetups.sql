@@ -6,8 +6,10 @@
 -- @HasPrebuildUserInGroup[i], and @NewGroupIds[i], the id a group created for it takes.
 --
 -- A row already there is skipped (ON CONFLICT DO NOTHING: a tolerated unique violation, set-wise), so a
--- duplicate, a replay and a concurrent writer are safe. Each insert sorts its rows: one lock order for every
--- writer, so two batches wait for each other and never deadlock.
+-- duplicate, a replay and a concurrent writer are safe. Before it writes anything, the statement takes a
+-- transaction-scoped advisory lock per organization, in one order: the order in which one statement's inserts
+-- reach the three tables is the plan's, so without them two writers of the same organizations could deadlock;
+-- with them they wait for each other. The locks end with the statement, and write no WAL.
 --
 -- A group another writer created first is used when this statement's snapshot sees it; when it committed after
 -- this statement began, the row comes back with a NULL group_id and the caller runs the statement again for it.
@@ -18,12 +20,18 @@
 -- written and one row comes back with paused true and NULL organization columns.
 WITH coder_pause AS (
     SELECT @HonourPause::boolean AND prebuilds_messaging.coder_reconciliation_paused() AS paused
+), organization_locks AS (
+    SELECT pg_advisory_xact_lock(k.key)
+    FROM (SELECT DISTINCT hashtextextended(id::text, 0) AS key FROM unnest(@OrganizationIds::uuid[]) AS ids(id)) k
+    WHERE NOT (SELECT paused FROM coder_pause)
+    ORDER BY k.key
 ), wanted AS (
     SELECT w.*
     FROM unnest(@OrganizationIds::uuid[], @HasPrebuildUser::boolean[], @PrebuildsGroupIds::uuid[],
                 @HasPrebuildUserInGroup::boolean[], @NewGroupIds::uuid[])
          AS w(organization_id, has_prebuild_user, prebuilds_group_id, has_prebuild_user_in_group, new_group_id)
     WHERE NOT (SELECT paused FROM coder_pause)
+      AND (SELECT count(*) FROM organization_locks) >= 0 -- every lock is held before any row is wanted
 ), memberships AS (
     INSERT INTO organization_members (organization_id, user_id, created_at, updated_at, roles)
     SELECT w.organization_id, @UserId::uuid, @Now::timestamptz, @Now::timestamptz, '{}'::text[]
