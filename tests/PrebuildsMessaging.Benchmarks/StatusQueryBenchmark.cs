@@ -13,7 +13,7 @@ using PrebuildsMessaging.Core.Reconciliation;
 namespace PrebuildsMessaging.Benchmarks;
 
 /// <summary>
-/// Times the status query, for every organization and scoped (GetOrganizationsWithPrebuildStatus),
+/// Times the status query, full (GetAllOrganizationsWithPrebuildStatus) and scoped (GetOrganizationsWithPrebuildStatus),
 /// beside Coder's own query shape, without and then with the recommended index.
 /// </summary>
 internal static partial class StatusQueryBenchmark
@@ -92,7 +92,7 @@ internal static partial class StatusQueryBenchmark
     }
 
     private static Task<(double ExecutionMs, string PresetsAccess)> ExplainAsync(NpgsqlConnection connection, ReconciliationScope scope) =>
-        ExplainAsync(connection, EmbeddedSql.Load("Reconciliation/sql/GetOrganizationsWithPrebuildStatus.sql"), new
+        ExplainAsync(connection, EmbeddedSql.Query("Reconciliation/sql/GetOrganizationsWithPrebuildStatus.sql", scope.IsAll ? "GetAllOrganizationsWithPrebuildStatus" : "GetOrganizationsWithPrebuildStatus"), new
         {
             UserId = PrebuildsOptions.CoderPrebuildsUserId,
             GroupName = PrebuildsOptions.CoderPrebuildsGroupName,

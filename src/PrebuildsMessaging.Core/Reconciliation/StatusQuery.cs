@@ -9,13 +9,15 @@ using PrebuildsMessaging.Core.Database;
 namespace PrebuildsMessaging.Core.Reconciliation;
 
 /// <summary>
-/// Step 2 of the flow: the status query (sql/GetOrganizationsWithPrebuildStatus.sql), one statement whatever the
-/// number of organizations or presets. Each row is already the command that asks for what it misses: an
+/// Step 2 of the flow: the status query (sql/GetOrganizationsWithPrebuildStatus.sql: one form for some organizations,
+/// one for all of them), one statement whatever the number of organizations or presets. Each row is already the command that asks for what it misses: an
 /// <see cref="EnsureOrgPrebuildSetup"/> for the configured user and group. A converged database costs this one read.
 /// </summary>
 public sealed partial class StatusQuery(NpgsqlDataSource dataSource, IOptions<PrebuildsOptions> options, ILogger<StatusQuery> logger)
 {
-    private static readonly string Sql = EmbeddedSql.Load("Reconciliation/sql/GetOrganizationsWithPrebuildStatus.sql");
+    private const string SqlFile = "Reconciliation/sql/GetOrganizationsWithPrebuildStatus.sql";
+    private static readonly string Scoped = EmbeddedSql.Query(SqlFile, "GetOrganizationsWithPrebuildStatus");
+    private static readonly string All = EmbeddedSql.Query(SqlFile, "GetAllOrganizationsWithPrebuildStatus");
 
     /// <summary>True when the membership, the group and the group membership all exist.</summary>
     public static bool IsConverged(EnsureOrgPrebuildSetup row)
@@ -92,14 +94,14 @@ public sealed partial class StatusQuery(NpgsqlDataSource dataSource, IOptions<Pr
         ArgumentNullException.ThrowIfNull(scope);
         var prebuilds = options.Value;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(Sql, connection);
+        await using var command = new NpgsqlCommand(scope.IsAll ? All : Scoped, connection);
         command.Parameters.Add(new NpgsqlParameter("UserId", NpgsqlDbType.Uuid) { Value = prebuilds.UserId });
         command.Parameters.Add(new NpgsqlParameter("GroupName", NpgsqlDbType.Text) { Value = prebuilds.GroupName });
         command.Parameters.Add(new NpgsqlParameter("HoldBackWhenPaused", NpgsqlDbType.Boolean) { Value = holdBackWhenPaused });
-        command.Parameters.Add(new NpgsqlParameter("OrganizationIds", NpgsqlDbType.Array | NpgsqlDbType.Uuid)
+        if (!scope.IsAll)
         {
-            Value = scope.IsAll ? DBNull.Value : scope.OrganizationIds!.ToArray(),
-        });
+            command.Parameters.Add(new NpgsqlParameter("OrganizationIds", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = scope.OrganizationIds!.ToArray() });
+        }
 
         await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SingleResult, cancellationToken).ConfigureAwait(false);
         var first = true;

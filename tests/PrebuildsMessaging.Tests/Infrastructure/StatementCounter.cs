@@ -9,7 +9,7 @@ namespace PrebuildsMessaging.Tests.Infrastructure;
 public sealed class StatementCounter : IDisposable
 {
     /// <summary>In the text of both forms of the status query (every organization, and some).</summary>
-    public const string StatusQueryMarker = "GetOrganizationsWithPrebuildStatus :many";
+    public const string StatusQueryMarker = "OrganizationsWithPrebuildStatus :many";
 
     /// <summary>In the writer's one statement (Ensure/sql/EnsurePrebuildSetups.sql).</summary>
     public const string EnsureMarker = "EnsurePrebuildSetups :many";
