@@ -10,72 +10,8 @@ namespace PrebuildsMessaging.Tests.Pause;
 /// </summary>
 public sealed class CoderPauseTests(PostgresServer server, RabbitMqBroker broker) : IClassFixture<PostgresServer>, IClassFixture<RabbitMqBroker>
 {
-    private const string Paused = """{"reconciliation_paused":true}""";
-    private const string Resumed = """{"reconciliation_paused":false}""";
-
-    [Fact]
-    public async Task While_Coder_has_paused_nothing_is_written_from_any_source_and_after_the_resume_everything_converges()
-    {
-        await using var db = await server.CreateDatabaseAsync();
-        Assert.Equal(0, (await CliRun.ExecuteAsync(new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = db.ConnectionString }, "migrate", "--with-change-feed")).ExitCode);
-        await using var isolated = await IsolatedBroker.CreateAsync(broker);
-        await using var worker = await WorkerProcess.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?>
-        {
-            ["ChangeFeed:Enabled"] = "true",
-            ["ChangeFeed:SlotName"] = $"prebuilds_test_{Guid.NewGuid():N}",
-            ["Schedule:Interval"] = "00:00:02",
-        });
-        await Eventually.TrueAsync(() => Task.FromResult(worker.Output.Contains("(snapshot)", StringComparison.Ordinal)), () => $"the feed streams\n{worker.Output}");
-        await using var requests = await ExchangeRecorder.StartAsync(isolated.AmqpUri, "PrebuildsMessaging.Contracts:ReconcileRequested", declare: true);
-        await using var completions = await ExchangeRecorder.StartAsync(isolated.AmqpUri, "PrebuildsMessaging.Contracts:ReconciliationCompleted", declare: true);
-        await using var ensured = await ExchangeRecorder.StartAsync(isolated.AmqpUri, "PrebuildsMessaging.Contracts:OrgPrebuildSetupsEnsured", declare: true);
-
-        // Coder's upsert, the insert path, with the worker streaming from the feed: it succeeds.
-        Assert.Equal(1, await PauseAsync(db, Paused));
-        var viaFeed = await db.Seed.OrganizationWithPrebuildsAsync(); // the change feed sees its preset
-        var viaEvent = await db.Seed.OrganizationWithPrebuildsAsync();
-        var viaManual = await db.Seed.OrganizationWithPrebuildsAsync();
-        var viaReplay = await db.Seed.OrganizationWithPrebuildsAsync();
-        await TestPublisher.PresetsChangedAsync(isolated.AmqpUri, [viaEvent]);
-        await TestPublisher.EnsureCommandsAsync(isolated.AmqpUri, [viaReplay], db.PrebuildsUserId); // as `replay` puts one back
-        var manual = await CliRun.ExecuteAsync(isolated.CliEnvironment(db), "reconcile", "--org", viaManual.ToString(), "--wait", "--timeout", "30s");
-
-        Assert.Equal(3, manual.ExitCode);
-        Assert.Contains("paused by Coder", manual.StandardError, StringComparison.Ordinal);
-        foreach (var source in new[] { "schedule", "presets-changed", "change-feed", "manual" })
-        {
-            await Eventually.TrueAsync(() => Task.FromResult(AnsweredWhilePaused(requests, completions, source)),
-                () => $"a {source} request is answered while paused\n{worker.Output}");
-        }
-
-        await Eventually.TrueAsync(() => Task.FromResult(ensured.Messages.SelectMany(m => m.GetProperty("organizations").EnumerateArray())
-                .Any(e => e.GetProperty("organizationId").GetGuid() == viaReplay && e.GetProperty("outcome").GetString() == "paused")),
-            () => $"the replayed command is answered paused\n{worker.Output}");
-        Guid[] organizations = [viaFeed, viaEvent, viaManual, viaReplay];
-        foreach (var org in organizations)
-        {
-            Assert.False(await db.Seed.HasMembershipAsync(org, db.PrebuildsUserId));
-            Assert.Equal(0, await db.Seed.GroupCountAsync(org));
-        }
-
-        foreach (var queue in new[] { "prebuilds-ensure-org-setup_error", "prebuilds-reconcile_error", "prebuilds-presets-changed_error" })
-        {
-            Assert.Equal(0, await isolated.MessageCountAsync(queue));
-        }
-
-        // Coder's upsert, the update path, succeeds too; the worker catches up by itself.
-        Assert.Equal(1, await PauseAsync(db, Resumed));
-
-        foreach (var org in organizations)
-        {
-            await Eventually.TrueAsync(() => db.Seed.ConvergedAsync(org, db.PrebuildsUserId), () => $"organization {org} converges after the resume\n{worker.Output}", TimeSpan.FromSeconds(5));
-        }
-
-        // The catch-up is the worker's own request (the schedule fires every 2 s here, so convergence alone proves little).
-        Assert.Contains(requests.Messages, r => r.GetProperty("source").GetString() == "resumed" && r.GetProperty("organizationIds").GetArrayLength() == 0);
-        Assert.Single(Lines(worker.Output, "Coder has paused prebuilds reconciliation (coder prebuilds pause)")); // once, not once per pass
-        Assert.Single(Lines(worker.Output, "Coder resumed prebuilds reconciliation"));
-    }
+    internal const string Paused = """{"reconciliation_paused":true}""";
+    internal const string Resumed = """{"reconciliation_paused":false}""";
 
     [Fact]
     public async Task With_IgnoreCoderPause_the_worker_writes_while_Coder_has_paused()
@@ -154,20 +90,20 @@ public sealed class CoderPauseTests(PostgresServer server, RabbitMqBroker broker
     }
 
     /// <summary>Coder's UpsertPrebuildsSettings, as coderd/database/queries/siteconfig.sql has it.</summary>
-    private static Task<int> PauseAsync(TestDatabase db, string value) => db.ExecuteAsync(
+    internal static Task<int> PauseAsync(TestDatabase db, string value) => db.ExecuteAsync(
         """
         INSERT INTO site_configs (key, value) VALUES ('prebuilds_settings', @value)
         ON CONFLICT (key) DO UPDATE SET value = @value WHERE site_configs.key = 'prebuilds_settings'
         """, new { value });
 
     /// <summary>A request of that source was answered by a reconciliation held back by Coder's pause: it sent no command.</summary>
-    private static bool AnsweredWhilePaused(ExchangeRecorder requests, ExchangeRecorder completions, string source)
+    internal static bool AnsweredWhilePaused(ExchangeRecorder requests, ExchangeRecorder completions, string source)
     {
         var ids = requests.Messages.Where(r => r.GetProperty("source").GetString() == source).Select(r => r.GetProperty("requestId").GetGuid()).ToHashSet();
         return completions.Messages.Any(c => c.GetProperty("pausedByCoder").GetBoolean() && c.GetProperty("commandsSent").GetInt32() == 0
             && c.GetProperty("requestIds").EnumerateArray().Any(id => ids.Contains(id.GetGuid())));
     }
 
-    private static IEnumerable<string> Lines(string output, string text) =>
+    internal static IEnumerable<string> Lines(string output, string text) =>
         output.Split('\n').Where(l => l.Contains(text, StringComparison.Ordinal));
 }
