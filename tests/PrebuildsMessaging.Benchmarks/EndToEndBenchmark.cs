@@ -171,7 +171,7 @@ internal static class EndToEndBenchmark
 
         var connectionString = new NpgsqlConnectionStringBuilder(settings.AdminConnectionString) { Database = settings.Database }.ConnectionString;
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        await new DatabaseMigrator(dataSource, [new QuartzSchema()], NullLogger<DatabaseMigrator>.Instance).MigrateAsync(new MigrationRequest(WithDevSchema: true), CancellationToken.None);
+        await new DatabaseMigrator(dataSource, Microsoft.Extensions.Options.Options.Create(new PostgresOptions { ConnectionString = connectionString }), [new QuartzSchema()], NullLogger<DatabaseMigrator>.Instance).MigrateAsync(new MigrationRequest(WithDevSchema: true), CancellationToken.None);
         Console.WriteLine($"Seeding {settings.Organizations:N0} unconfigured organizations (one template, version and preset with prebuilds each) in {settings.Database}");
         await using (var connection = await dataSource.OpenConnectionAsync())
         await using (var transaction = await connection.BeginTransactionAsync())

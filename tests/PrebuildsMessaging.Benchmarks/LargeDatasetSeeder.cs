@@ -4,6 +4,7 @@ using System.Reflection;
 using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using PrebuildsMessaging.Core.Configuration;
 using PrebuildsMessaging.Core.Database.Migrations;
 
 namespace PrebuildsMessaging.Benchmarks;
@@ -33,7 +34,7 @@ internal static class LargeDatasetSeeder
         }
 
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        await new DatabaseMigrator(dataSource, [], NullLogger<DatabaseMigrator>.Instance)
+        await new DatabaseMigrator(dataSource, Microsoft.Extensions.Options.Options.Create(new PostgresOptions { ConnectionString = connectionString }), [], NullLogger<DatabaseMigrator>.Instance)
             .MigrateAsync(new MigrationRequest(WithDevSchema: true), CancellationToken.None);
 
         Console.WriteLine($"Seeding {settings.Organizations} organizations × {settings.Templates} templates × {settings.Versions} versions × {settings.Presets} presets = {settings.TotalPresets:N0} presets");

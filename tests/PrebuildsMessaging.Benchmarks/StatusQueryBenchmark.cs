@@ -46,7 +46,7 @@ internal static partial class StatusQueryBenchmark
             if (withIndex)
             {
                 var sw = Stopwatch.StartNew();
-                await new DatabaseMigrator(dataSource, [], NullLogger<DatabaseMigrator>.Instance)
+                await new DatabaseMigrator(dataSource, Microsoft.Extensions.Options.Options.Create(new PostgresOptions { ConnectionString = connectionString }), [], NullLogger<DatabaseMigrator>.Instance)
                     .MigrateAsync(new MigrationRequest(WithRecommendedIndex: true), CancellationToken.None);
                 await connection.ExecuteAsync("ANALYZE template_version_presets", commandTimeout: 0);
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"(built the recommended index in {sw.Elapsed.TotalSeconds:F1} s)"));

@@ -5,8 +5,8 @@ namespace PrebuildsMessaging.Tests.Infrastructure;
 
 /// <summary>
 /// A fresh RabbitMQ virtual host for one test, so that its queues hold only its own messages and tests run in
-/// parallel on one broker. The management API is at PREBUILDS_TEST_RABBITMQ_MANAGEMENT (test.sh sets it), or
-/// port 15672 of the AMQP host.
+/// parallel on one broker. The management API is the Testcontainers broker's mapped port, or at
+/// PREBUILDS_TEST_RABBITMQ_MANAGEMENT (test.sh sets it), or port 15672 of the AMQP host.
 /// </summary>
 public sealed class IsolatedBroker : IAsyncDisposable
 {
@@ -41,7 +41,8 @@ public sealed class IsolatedBroker : IAsyncDisposable
     public static async Task<IsolatedBroker> CreateAsync(RabbitMqBroker broker)
     {
         var root = new Uri(await broker.GetAmqpUriAsync());
-        var managementUrl = new Uri(Environment.GetEnvironmentVariable(ManagementEnvironmentVariable) ?? $"http://{root.Host}:15672/");
+        var managementUrl = await broker.GetManagementUrlAsync()
+            ?? new Uri(Environment.GetEnvironmentVariable(ManagementEnvironmentVariable) ?? $"http://{root.Host}:15672/");
         var admin = new RabbitMqManagementClient(RabbitMqConnection.Parse(root.ToString()), managementUrl);
         var virtualHost = $"prebuilds-{Guid.NewGuid():N}";
         await admin.CreateVirtualHostAsync(virtualHost, CancellationToken.None);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using PrebuildsMessaging.Core.Configuration;
 using PrebuildsMessaging.Core.Database.Migrations;
 using PrebuildsMessaging.Worker.Schedule;
 using Testcontainers.PostgreSql;
@@ -16,6 +17,9 @@ namespace PrebuildsMessaging.Tests.Infrastructure;
 public sealed class PostgresServer : IAsyncLifetime
 {
     public const string EnvironmentVariable = "PREBUILDS_TEST_POSTGRES";
+
+    /// <summary>The image Testcontainers runs when no server is given: postgres:15, or e.g. prebuilds-messaging/postgres:15.</summary>
+    public const string ImageEnvironmentVariable = "PREBUILDS_TEST_POSTGRES_IMAGE";
 
     private static readonly Lazy<Task<Server>> Shared = new(Server.StartAsync);
 
@@ -67,7 +71,7 @@ public sealed class PostgresServer : IAsyncLifetime
             await server.ExecuteAdminAsync($"CREATE DATABASE {server.TemplateName}");
             await using (var dataSource = NpgsqlDataSource.Create(server.ConnectionStringFor(server.TemplateName)))
             {
-                var migrator = new DatabaseMigrator(dataSource, [new QuartzSchema()], NullLogger<DatabaseMigrator>.Instance);
+                var migrator = new DatabaseMigrator(dataSource, Microsoft.Extensions.Options.Options.Create(new PostgresOptions { ConnectionString = server.ConnectionStringFor(server.TemplateName) }), [new QuartzSchema()], NullLogger<DatabaseMigrator>.Instance);
                 await migrator.MigrateAsync(new MigrationRequest(WithDevSchema: true), CancellationToken.None);
             }
 
@@ -88,7 +92,10 @@ public sealed class PostgresServer : IAsyncLifetime
 
             try
             {
-                container = new PostgreSqlBuilder("postgres:15").Build();
+                // The official image, or the one built from Debian's packages (compose/images/build.sh postgres); logical WAL for the change feed.
+                container = new PostgreSqlBuilder(Environment.GetEnvironmentVariable(ImageEnvironmentVariable) ?? "postgres:15")
+                    .WithCommand("-c", "wal_level=logical", "-c", "max_replication_slots=32", "-c", "max_wal_senders=16", "-c", "max_connections=300")
+                    .Build();
                 await container.StartAsync();
                 AdminConnectionString = container.GetConnectionString();
             }
@@ -96,7 +103,7 @@ public sealed class PostgresServer : IAsyncLifetime
             {
                 throw new InvalidOperationException(
                     $"No PostgreSQL for the tests: set {EnvironmentVariable} to an admin connection string, run ./test.sh (which starts one), " +
-                    "or provide a Docker engine that can run postgres:15.", ex);
+                    $"or provide a Docker engine that can run {Environment.GetEnvironmentVariable(ImageEnvironmentVariable) ?? "postgres:15"} ({ImageEnvironmentVariable}).", ex);
             }
         }
 

@@ -1,8 +1,11 @@
+using System.Runtime.ExceptionServices;
 using Dapper;
 using DbUp;
 using DbUp.Engine;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using PrebuildsMessaging.Core.Configuration;
 
 namespace PrebuildsMessaging.Core.Database.Migrations;
 
@@ -12,7 +15,7 @@ namespace PrebuildsMessaging.Core.Database.Migrations;
 /// Coder's development tables (sql/schema/) and the recommended preset index.
 /// Replicas that migrate at once take turns on a PostgreSQL advisory lock.
 /// </summary>
-public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, IEnumerable<ISchemaProvisioner> provisioners, ILogger<DatabaseMigrator> logger)
+public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, IOptions<PostgresOptions> postgres, IEnumerable<ISchemaProvisioner> provisioners, ILogger<DatabaseMigrator> logger)
 {
     public const string Schema = "prebuilds_messaging";
     public const string JournalTable = "schema_versions";
@@ -120,7 +123,9 @@ public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, IEnume
     private void Upgrade(string resourcePrefix)
     {
         var upgrader = DeployChanges.To
-            .PostgresqlDatabase(dataSource.ConnectionString) // no schema: DbUp would run CREATE SCHEMA IF NOT EXISTS, which needs CREATE on the database
+            // The configured connection string, password included (the data source's own string leaves it out).
+            // No schema: DbUp would run CREATE SCHEMA IF NOT EXISTS, which needs CREATE on the database.
+            .PostgresqlDatabase(ServiceConnectionString.From(postgres.Value.ConnectionString))
             .WithScriptsEmbeddedInAssembly(typeof(DatabaseMigrator).Assembly, name => name.StartsWith(resourcePrefix, StringComparison.Ordinal))
             .JournalToPostgresqlTable(Schema, JournalTable)
             .WithTransactionPerScript()
@@ -130,6 +135,11 @@ public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, IEnume
         DatabaseUpgradeResult result = upgrader.PerformUpgrade();
         if (!result.Successful)
         {
+            if (result.Error is NpgsqlException)
+            {
+                ExceptionDispatchInfo.Throw(result.Error); // the server's own error (a refused login, a missing privilege), as every command reports it
+            }
+
             throw new InvalidOperationException(
                 $"Migration script '{result.ErrorScript?.Name ?? "(unknown)"}' failed: {result.Error?.Message}", result.Error);
         }
