@@ -24,9 +24,9 @@ if [ "$mode" = native ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
   mode=docker
 fi
 if [ "$mode" = docker ]; then
-  if [ "${1:-}" = stop ]; then exec docker compose -f compose/docker-compose.yml down; fi
+  if [ "${1:-}" = stop ]; then exec docker compose -p prebuilds-messaging -f compose/docker-compose.yml down; fi
   echo "==> docker compose (PostgreSQL, RabbitMQ, migrate, seed-demo, worker)"
-  exec docker compose -f compose/docker-compose.yml up --build
+  exec docker compose -p prebuilds-messaging -f compose/docker-compose.yml up --build
 fi
 
 if [ "${1:-}" = stop ]; then

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The official image's contract, from Debian's packages: the default user from RABBITMQ_DEFAULT_USER and
-# RABBITMQ_DEFAULT_PASS, allowed from any host; the Erlang cookie from RABBITMQ_ERLANG_COOKIE.
+# RABBITMQ_DEFAULT_PASS, allowed from any host; the Erlang cookie from RABBITMQ_ERLANG_COOKIE (without it, the
+# node makes a random one of its own: the image holds none).
 set -eu
 {
   echo "loopback_users = none"

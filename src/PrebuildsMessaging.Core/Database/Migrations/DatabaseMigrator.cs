@@ -135,9 +135,9 @@ public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, IOptio
         DatabaseUpgradeResult result = upgrader.PerformUpgrade();
         if (!result.Successful)
         {
-            if (result.Error is NpgsqlException)
+            if (result.Error is NpgsqlException and not PostgresException || result.Error is PostgresException { SqlState: var state } && state.StartsWith("28", StringComparison.Ordinal))
             {
-                ExceptionDispatchInfo.Throw(result.Error); // the server's own error (a refused login, a missing privilege), as every command reports it
+                ExceptionDispatchInfo.Throw(result.Error); // the server unreachable, or the login refused: as every command reports it
             }
 
             throw new InvalidOperationException(
