@@ -115,15 +115,37 @@ internal static class EndToEndBenchmark
             await WaitForGroupMembersAsync(dataSource, settings.Organizations, settings.Timeout, "burst");
             await WaitUntilAsync(() => Task.FromResult(worker.RequestsAnswered - answeredBefore >= settings.BurstEvents), settings.Timeout, "every burst request answered");
             var burstQueries = await statements.CountAsync(StatusQueryMarker);
+
+            // 4. At idle: the converged worker at its defaults, no events, for --idle-seconds: every statement on the
+            //    database (Quartz's clustered store included) and the WAL written meanwhile.
+            Idle? idle = null;
+            if (settings.Idle > TimeSpan.Zero)
+            {
+                Console.WriteLine($"  idle: measuring {settings.Idle.TotalSeconds:F0} s with no events");
+                await statements.ResetAsync();
+                var walBefore = await ScalarAsync<string>(dataSource, "SELECT pg_current_wal_lsn()::text");
+                var clock = Stopwatch.StartNew();
+                await Task.Delay(settings.Idle); // an idle period is measured over time itself: there is nothing else to wait on
+
+                var wal = await ScalarAsync<long>(dataSource, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), @walBefore::pg_lsn)::bigint", new { walBefore });
+                idle = await statements.IdleAsync(clock.Elapsed, wal);
+            }
+
             var peakRss = worker.PeakRssBytes;
             await worker.DisposeAsync();
 
-            Report(settings, rounds, peakRss, convergedPass, burstQueries);
+            Report(settings, rounds, peakRss, convergedPass, burstQueries, idle);
         }
         finally
         {
             await management.DeleteVirtualHostAsync(vhost, CancellationToken.None);
         }
+    }
+
+    /// <summary>What an idle period cost the database: every statement, Quartz's among them, the scheduled passes' own, and the WAL.</summary>
+    private sealed record Idle(TimeSpan Duration, long Statements, long Quartz, long Passes, long PassStatements, long WalBytes)
+    {
+        public double PerMinute(long value) => value / Duration.TotalMinutes;
     }
 
     private sealed record Round(double WorkerSeconds, TimeSpan WorkerCpu, TimeSpan BrokerCpu, TimeSpan DatabaseCpu, double? LoopSeconds);
@@ -134,7 +156,7 @@ internal static class EndToEndBenchmark
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private static void Report(EndToEndSettings settings, List<Round> rounds, long peakRss, long? convergedPass, long? burstQueries)
+    private static void Report(EndToEndSettings settings, List<Round> rounds, long peakRss, long? convergedPass, long? burstQueries, Idle? idle)
     {
         var n = settings.Organizations;
         string Rate(double seconds) => string.Create(CultureInfo.InvariantCulture, $"{n / seconds,8:F0} organizations/s ({seconds:F2} s)");
@@ -158,6 +180,11 @@ internal static class EndToEndBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  worker peak RSS                {peakRss / (1024.0 * 1024):F0} MB"));
         Console.WriteLine($"  statements per converged pass  {(convergedPass?.ToString(CultureInfo.InvariantCulture) ?? "n/a (pg_stat_statements not loaded)")}");
         Console.WriteLine($"  status queries for a burst of {settings.BurstEvents:N0} change events over {settings.BurstOrganizations} organizations  {(burstQueries?.ToString(CultureInfo.InvariantCulture) ?? "n/a (pg_stat_statements not loaded)")}");
+        if (idle is { } i)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  at idle, per minute ({i.Duration.TotalSeconds:F0} s)   {i.PerMinute(i.Statements - i.PassStatements):F1} statements besides the scheduled passes ({i.PerMinute(i.Quartz):F1} of them Quartz's), {i.PerMinute(i.WalBytes) / 1024:F1} KB of WAL; {i.Passes} scheduled passes ({i.PassStatements} statements)"));
+        }
     }
 
     private static async Task<string> CreateDatabaseAsync(EndToEndSettings settings)
@@ -236,6 +263,12 @@ internal static class EndToEndBenchmark
         }
     }
 
+    private static async Task<T> ScalarAsync<T>(NpgsqlDataSource dataSource, string sql, object? parameters = null)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<T>(sql, parameters) ?? throw new InvalidOperationException($"no value: {sql}");
+    }
+
     private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql, object? parameters)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
@@ -309,6 +342,29 @@ internal static class EndToEndBenchmark
                 await using var connection = await admin.OpenConnectionAsync();
                 await connection.ExecuteAsync("SELECT pg_stat_statements_reset()");
             }
+        }
+
+        /// <summary>
+        /// Every statement on the benchmark database since the reset (BEGIN and COMMIT included), Quartz's, and the
+        /// scheduled passes: their status queries, each with the ensure statements it led to (none when converged).
+        /// </summary>
+        public async Task<Idle?> IdleAsync(TimeSpan duration, long walBytes)
+        {
+            if (admin is null)
+            {
+                return null;
+            }
+
+            await using var connection = await admin.OpenConnectionAsync();
+            var (all, quartz, passes) = await connection.QuerySingleAsync<(long, long, long)>(
+                """
+                SELECT coalesce(sum(s.calls), 0)::bigint,
+                       coalesce(sum(s.calls) FILTER (WHERE s.query ILIKE '%qrtz%'), 0)::bigint,
+                       coalesce(sum(s.calls) FILTER (WHERE s.query LIKE '%OrganizationsWithPrebuildStatus :many%'), 0)::bigint
+                FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+                WHERE d.datname = @database
+                """, new { database });
+            return new Idle(duration, all, quartz, passes, passes, walBytes);
         }
 
         /// <summary>What <see cref="CountAsync"/> counts, statement by statement (the first 100 characters of each).</summary>

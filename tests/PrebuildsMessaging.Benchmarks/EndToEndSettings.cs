@@ -13,11 +13,12 @@ internal sealed record EndToEndSettings(
     int BurstOrganizations,
     bool SkipLoop,
     int Rounds,
-    TimeSpan Timeout)
+    TimeSpan Timeout,
+    TimeSpan Idle)
 {
     public const string Usage =
         "e2e --connection CS --rabbitmq amqp://guest:guest@HOST:PORT/ --management http://HOST:PORT [--organizations 10000] " +
-        "[--burst-events 1000] [--burst-organizations 50] [--database prebuilds_e2e] [--rounds 3] [--skip-loop] [--timeout-seconds 900]";
+        "[--burst-events 1000] [--burst-organizations 50] [--database prebuilds_e2e] [--rounds 3] [--skip-loop] [--timeout-seconds 900] [--idle-seconds 120]";
 
     public static EndToEndSettings Parse(IReadOnlyList<string> args)
     {
@@ -54,7 +55,8 @@ internal sealed record EndToEndSettings(
             Int("--burst-organizations", 50),
             skipLoop,
             Int("--rounds", 3),
-            TimeSpan.FromSeconds(Int("--timeout-seconds", 900)));
+            TimeSpan.FromSeconds(Int("--timeout-seconds", 900)),
+            TimeSpan.FromSeconds(Int("--idle-seconds", 120)));
         if (settings.Organizations < 1 || settings.BurstOrganizations < 1 || settings.BurstOrganizations > settings.Organizations || settings.BurstEvents < 1 || settings.Rounds < 1)
         {
             throw new ArgumentException("--organizations and --burst-events must be positive, and --burst-organizations between 1 and --organizations.");
