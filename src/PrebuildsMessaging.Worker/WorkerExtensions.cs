@@ -171,8 +171,14 @@ public static class WorkerExtensions
 
     private static void ConfigureQuartz(IQuartzBuilder q, ScheduleOptions schedule, IConfiguration configuration)
     {
+        // At idle, Quartz's clustered store is the worker's only chatter on Coder's database: keep it to a few
+        // statements a minute. The scheduler thread sleeps up to the next firing (at most 5 min) instead of polling
+        // every 30 s; a replica checks in every 3 min (a dead one's fired triggers are recovered after that, plus the
+        // margin below); misfires are looked for every 5 min (a late firing still runs at once, FireAndProceed).
+        var quiet = TimeSpan.FromMinutes(5);
         q.ConfigureScheduler(o =>
         {
+            o.IdleWaitTime = quiet;
             o.InstanceName = "prebuilds-messaging";
             if (schedule.Store == ScheduleStore.Postgres)
             {
@@ -190,9 +196,14 @@ public static class WorkerExtensions
                     o.TablePrefix = QuartzSchema.TablePrefix;
                     o.SchemaProvisioning = SchemaProvisioning.Validate; // `migrate` creates the tables
                     o.UseDbLocks = true; // row locks in qrtz_locks: one replica acquires each firing
+                    o.MisfireHandlerFrequency = quiet;
                 });
                 store.UseSystemTextJsonSerializer();
-                store.UseClustering(c => c.CheckinInterval = TimeSpan.FromSeconds(10));
+                store.UseClustering(c =>
+                {
+                    c.CheckinInterval = TimeSpan.FromMinutes(3);
+                    c.CheckinMisfireThreshold = TimeSpan.FromSeconds(30);
+                });
             });
         }
 
