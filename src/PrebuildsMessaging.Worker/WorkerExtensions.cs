@@ -83,9 +83,12 @@ public static class WorkerExtensions
     public static IBusRegistrationConfigurator AddPrebuildsConsumers(this IBusRegistrationConfigurator x)
     {
         ArgumentNullException.ThrowIfNull(x);
+        x.TryAddSingleton<ChangeEventRequests>(); // the requests of both change events' consumers, coalesced
         x.AddConsumer<TemplateChangedConsumer, TemplateChangedConsumerDefinition>();
         x.AddConsumer<PresetsChangedConsumer, PresetsChangedConsumerDefinition>();
         x.AddConsumer<ReconcileRequestedConsumer, ReconcileRequestedConsumerDefinition>();
+        x.TryAddSingleton<ReconciliationPass>(); // one pass at a time per worker, for the batches its requests join
+        x.TryAddSingleton<ReconciliationBatches>();
         x.AddConsumer<EnsureOrgPrebuildSetupConsumer, EnsureOrgPrebuildSetupConsumerDefinition>();
         return x;
     }
@@ -171,10 +174,11 @@ public static class WorkerExtensions
 
     private static void ConfigureQuartz(IQuartzBuilder q, ScheduleOptions schedule, IConfiguration configuration)
     {
-        // At idle, Quartz's clustered store is the worker's only chatter on Coder's database: keep it to a few
-        // statements a minute. The scheduler thread sleeps up to the next firing (at most 5 min) instead of polling
-        // every 30 s; a replica checks in every 3 min (a dead one's fired triggers are recovered after that, plus the
-        // margin below); misfires are looked for every 5 min (a late firing still runs at once, FireAndProceed).
+        // At idle, Quartz's clustered store is the worker's only chatter on Coder's database: keep it to about one
+        // statement a minute. The scheduler thread sleeps up to the next firing (at most 5 min) instead of polling
+        // every 30 s; a replica checks in every 5 min, so a replica that died holding the next firing has it
+        // recovered by another within 5.5 min (one firing late at worst); misfires are looked for every 5 min (a late
+        // firing still runs at once, FireAndProceed).
         var quiet = TimeSpan.FromMinutes(5);
         q.ConfigureScheduler(o =>
         {
@@ -201,7 +205,7 @@ public static class WorkerExtensions
                 store.UseSystemTextJsonSerializer();
                 store.UseClustering(c =>
                 {
-                    c.CheckinInterval = TimeSpan.FromMinutes(3);
+                    c.CheckinInterval = quiet;
                     c.CheckinMisfireThreshold = TimeSpan.FromSeconds(30);
                 });
             });

@@ -27,10 +27,13 @@ public sealed class BusOptions
     public int ReconcileBatchMessageLimit { get; set; } = 1000;
 
     /// <summary>
-    /// A batch of ReconcileRequested runs once no further request has arrived for this long (a quiet period), or
-    /// once it holds ReconcileBatchMessageLimit requests. A lone request waits this long; a burst becomes one batch.
+    /// A lone ReconcileRequested is read at once. Requests that arrive while a read runs share the next one, which
+    /// starts once none has arrived for this long (a quiet period), after ReconcileBatchMaxWait, or when full.
     /// </summary>
     public TimeSpan ReconcileBatchTimeLimit { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest a waiting batch of ReconcileRequested waits for its quiet period (a steady stream has none).</summary>
+    public TimeSpan ReconcileBatchMaxWait { get; set; } = TimeSpan.FromMilliseconds(400);
 
     /// <summary>Batches of EnsureOrgPrebuildSetup handled at once by one worker (each holds one PostgreSQL connection).</summary>
     public int EnsureConcurrency { get; set; } = 4;
@@ -38,8 +41,11 @@ public sealed class BusOptions
     /// <summary>At most this many EnsureOrgPrebuildSetup commands share one set of set-wise statements.</summary>
     public int EnsureBatchMessageLimit { get; set; } = 100;
 
-    /// <summary>How long a batch of EnsureOrgPrebuildSetup waits for more commands once the first arrived.</summary>
-    public TimeSpan EnsureBatchTimeLimit { get; set; } = TimeSpan.FromMilliseconds(50);
+    /// <summary>
+    /// How long a batch of EnsureOrgPrebuildSetup waits for more commands once the first arrived. A pass sends its
+    /// commands together, so a batch fills well within it under load; a lone command waits this long.
+    /// </summary>
+    public TimeSpan EnsureBatchTimeLimit { get; set; } = TimeSpan.FromMilliseconds(5);
 
     /// <summary>
     /// A change-driven ReconcileRequested made at least this long before a status read of its organizations

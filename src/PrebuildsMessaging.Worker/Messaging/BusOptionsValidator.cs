@@ -41,6 +41,11 @@ internal sealed class BusOptionsValidator(IConfiguration configuration) : IValid
             failures.Add($"{BusOptions.SectionName}:ReconcileBatchTimeLimit must be more than 0 and at most 00:01:00.");
         }
 
+        if (options.ReconcileBatchMaxWait < options.ReconcileBatchTimeLimit || options.ReconcileBatchMaxWait > TimeSpan.FromMinutes(5))
+        {
+            failures.Add($"{BusOptions.SectionName}:ReconcileBatchMaxWait must be at least {BusOptions.SectionName}:ReconcileBatchTimeLimit and at most 00:05:00.");
+        }
+
         if (options.EnsureConcurrency is < 1 or > 256)
         {
             failures.Add($"{BusOptions.SectionName}:EnsureConcurrency must be between 1 and 256.");

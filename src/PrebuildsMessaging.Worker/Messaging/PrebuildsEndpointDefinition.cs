@@ -16,10 +16,14 @@ public abstract class PrebuildsEndpointDefinition<TConsumer> : ConsumerDefinitio
     private readonly bool outbox;
     private readonly string queueName;
 
-    protected PrebuildsEndpointDefinition(IOptions<BusOptions> options, string queueName, bool outbox = true)
+    /// <summary>Change events are only translated into requests: many at once, so that a burst reaches the reconcile queue as one.</summary>
+    protected const int EventConcurrency = 100;
+
+    protected PrebuildsEndpointDefinition(IOptions<BusOptions> options, string queueName, bool outbox = true, int? concurrentMessageLimit = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         Bus = options.Value;
+        ConcurrentMessageLimit = concurrentMessageLimit;
         EndpointName = queueName;
         this.queueName = queueName;
         this.outbox = outbox;

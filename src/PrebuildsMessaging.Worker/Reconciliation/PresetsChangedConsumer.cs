@@ -6,12 +6,15 @@ using PrebuildsMessaging.Worker.Messaging;
 namespace PrebuildsMessaging.Worker.Reconciliation;
 
 /// <summary>Step 1 of the flow: a template version's presets changed, so its organization is reconciled.</summary>
-public sealed class PresetsChangedConsumer(TimeProvider timeProvider) : IConsumer<PresetsChanged>
+public sealed class PresetsChangedConsumer(ChangeEventRequests requests) : IConsumer<PresetsChanged>
 {
-    public Task Consume(ConsumeContext<PresetsChanged> context) => context.Publish(
-        ReconciliationRequests.ForEvent(context.Message.OrganizationId, ReconcileSources.PresetsChanged, timeProvider, nameof(PresetsChanged)));
+    public Task Consume(ConsumeContext<PresetsChanged> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return requests.RequestAsync(ReconciliationRequests.OrganizationOf(context.Message.OrganizationId, nameof(PresetsChanged)), ReconcileSources.PresetsChanged, context.CancellationToken);
+    }
 }
 
-/// <summary>PresetsChanged events, one at a time each, on prebuilds-presets-changed.</summary>
+/// <summary>PresetsChanged events on prebuilds-presets-changed, many at once; their requests leave through <see cref="ChangeEventRequests"/>, not an outbox.</summary>
 public sealed class PresetsChangedConsumerDefinition(IOptions<BusOptions> options)
-    : PrebuildsEndpointDefinition<PresetsChangedConsumer>(options, QueueNames.PresetsChanged);
+    : PrebuildsEndpointDefinition<PresetsChangedConsumer>(options, QueueNames.PresetsChanged, outbox: false, concurrentMessageLimit: EventConcurrency);

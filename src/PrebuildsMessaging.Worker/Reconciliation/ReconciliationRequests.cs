@@ -17,16 +17,9 @@ public static class ReconciliationRequests
     public static ReconcileRequested All(string source, DateTimeOffset requestedAt) => Create([], source, requestedAt);
 
     /// <summary>The organization of an event; an empty id is a message that cannot be scoped, and is refused as bad input.</summary>
-    public static ReconcileRequested ForEvent(Guid organizationId, string source, TimeProvider timeProvider, string messageType)
-    {
-        if (organizationId == Guid.Empty)
-        {
-            throw new InvalidMessageException($"{messageType} has no organizationId: it cannot be scoped to an organization.");
-        }
-
-        ArgumentNullException.ThrowIfNull(timeProvider);
-        return Create([organizationId], source, timeProvider.GetUtcNow());
-    }
+    public static Guid OrganizationOf(Guid organizationId, string messageType) => organizationId != Guid.Empty
+        ? organizationId
+        : throw new InvalidMessageException($"{messageType} has no organizationId: it cannot be scoped to an organization.");
 
     /// <summary>Some organizations (at least one).</summary>
     public static ReconcileRequested For(IReadOnlyList<Guid> organizationIds, string source, TimeProvider timeProvider) =>

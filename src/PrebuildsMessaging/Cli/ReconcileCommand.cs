@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using MassTransit;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PrebuildsMessaging.Contracts;
@@ -9,8 +10,8 @@ using PrebuildsMessaging.Worker;
 namespace PrebuildsMessaging.Cli;
 
 /// <summary>
-/// <c>reconcile [--org ID]... [--wait] [--timeout 60s]</c>: publishes ReconcileRequested (source manual). With
-/// --wait, waits for its ReconciliationCompleted and for the outcome of every command it sent; exit 1 on timeout,
+/// <c>reconcile [--org ID]... [--wait] [--timeout 60s]</c>: publishes ReconcileRequested (source manual), as plain JSON
+/// on a plain AMQP connection (<see cref="ReconcileRequestPublisher"/>). With --wait, through a bus, and waits for its ReconciliationCompleted and for the outcome of every command it sent; exit 1 on timeout,
 /// 3 when Coder's administrators have paused prebuilds reconciliation (nothing was written).
 /// </summary>
 internal static class ReconcileCommand
@@ -26,59 +27,71 @@ internal static class ReconcileCommand
             wait,
             timeout,
         };
-        command.SetAction((parse, ct) => CommandRunner.RunAsync(async (host, token) =>
-        {
-            try
+        command.SetAction((parse, ct) => parse.GetValue(wait)
+            ? CommandRunner.RunAsync((host, token) => WaitAsync(host, parse.GetValue(orgs) ?? [], parse.GetValue(timeout), token), ct, builder =>
             {
-                // MassTransit keeps trying an unreachable broker; a one-shot command gives up after a while.
-                using (var starting = CancellationTokenSource.CreateLinkedTokenSource(token))
-                {
-                    starting.CancelAfter(BrokerConnectTimeout);
-                    await host.StartAsync(starting.Token).ConfigureAwait(false);
-                }
-
-                return await RunAsync(host.Services.GetRequiredService<IBus>(), host.Services.GetRequiredService<TimeProvider>(),
-                    parse.GetValue(orgs) ?? [], parse.GetValue(wait), parse.GetValue(timeout), token).ConfigureAwait(false);
-            }
-            finally
+                builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+                // A broker that cannot be reached is reported in one line (CommandFailure), not by the bus's own stack traces.
+                builder.Logging.AddFilter("MassTransit", LogLevel.Critical).AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
+                builder.Services.AddPrebuildsBusClient(builder.Configuration);
+            })
+            : CommandRunner.RunAsync(async (host, token) =>
             {
-                // Also after a failed start: a bus still trying to connect must stop, or the process never ends.
-                using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                await host.StopAsync(stopping.Token).ConfigureAwait(false);
-            }
-        }, ct, builder =>
-        {
-            builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
-            // A broker that cannot be reached is reported in one line (CommandFailure), not by the bus's own stack traces.
-            builder.Logging.AddFilter("MassTransit", LogLevel.Critical).AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
-            builder.Services.AddPrebuildsBusClient(builder.Configuration);
-        }));
+                var request = Request(host.Services.GetRequiredService<TimeProvider>(), parse.GetValue(orgs) ?? []);
+                await ReconcileRequestPublisher.PublishAsync(host.Services.GetRequiredService<IConfiguration>(), request, token).ConfigureAwait(false);
+                ReportRequested(request);
+                return ExitCodes.Success;
+            }, ct));
         return command;
     }
 
     private static readonly TimeSpan BrokerConnectTimeout = TimeSpan.FromSeconds(20);
 
-    private static async Task<int> RunAsync(IBus bus, TimeProvider time, Guid[] organizationIds, bool wait, TimeSpan timeout, CancellationToken cancellationToken)
+    private static ReconcileRequested Request(TimeProvider time, Guid[] organizationIds) => new()
     {
-        var request = new ReconcileRequested
+        RequestId = NewId.NextGuid(),
+        OrganizationIds = organizationIds,
+        Source = ReconcileSources.Manual,
+        RequestedAt = time.GetUtcNow(),
+    };
+
+    private static void ReportRequested(ReconcileRequested request)
+    {
+        var scope = request.OrganizationIds.Count == 0 ? "all organizations" : string.Join(", ", request.OrganizationIds);
+        Console.WriteLine($"Requested reconciliation {request.RequestId} of {scope}.");
+    }
+
+    /// <summary>Through a bus, which listens for the answers: the request's ReconciliationCompleted and every setup's outcome.</summary>
+    private static async Task<int> WaitAsync(IHost host, Guid[] organizationIds, TimeSpan timeout, CancellationToken token)
+    {
+        try
         {
-            RequestId = NewId.NextGuid(),
-            OrganizationIds = organizationIds,
-            Source = ReconcileSources.Manual,
-            RequestedAt = time.GetUtcNow(),
-        };
+            // MassTransit keeps trying an unreachable broker; a one-shot command gives up after a while.
+            using (var starting = CancellationTokenSource.CreateLinkedTokenSource(token))
+            {
+                starting.CancelAfter(BrokerConnectTimeout);
+                await host.StartAsync(starting.Token).ConfigureAwait(false);
+            }
+
+            return await WaitAsync(host.Services.GetRequiredService<IBus>(), Request(host.Services.GetRequiredService<TimeProvider>(), organizationIds), timeout, token)
+                .ConfigureAwait(false);
+        }
+        finally
+        {
+            // Also after a failed start: a bus still trying to connect must stop, or the process never ends.
+            using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await host.StopAsync(stopping.Token).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<int> WaitAsync(IBus bus, ReconcileRequested request, TimeSpan timeout, CancellationToken cancellationToken)
+    {
         using var watcher = new ReconciliationWatcher(request.RequestId);
-        HostReceiveEndpointHandle? handle = wait ? await watcher.ConnectAsync(bus).ConfigureAwait(false) : null;
+        var handle = await watcher.ConnectAsync(bus).ConfigureAwait(false);
         try
         {
             await bus.Publish(request, cancellationToken).ConfigureAwait(false);
-            var scope = organizationIds.Length == 0 ? "all organizations" : string.Join(", ", organizationIds);
-            Console.WriteLine($"Requested reconciliation {request.RequestId} of {scope}.");
-            if (!wait)
-            {
-                return ExitCodes.Success;
-            }
-
+            ReportRequested(request);
             var finished = await watcher.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
             Report(watcher);
             if (watcher.Completed is { PausedByCoder: true } || watcher.Ensured.Any(e => e.Outcome == EnsureOutcomes.Paused))
@@ -99,10 +112,7 @@ internal static class ReconcileCommand
         }
         finally
         {
-            if (handle is not null)
-            {
-                await handle.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            }
+            await handle.StopAsync(CancellationToken.None).ConfigureAwait(false);
         }
     }
 

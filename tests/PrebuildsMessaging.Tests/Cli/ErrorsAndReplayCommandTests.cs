@@ -1,5 +1,6 @@
 using PrebuildsMessaging.Contracts;
 using PrebuildsMessaging.Tests.Infrastructure;
+using PrebuildsMessaging.Worker.Messaging;
 using RabbitMQ.Client;
 
 namespace PrebuildsMessaging.Tests.Cli;
@@ -103,8 +104,11 @@ public sealed class ErrorsAndReplayCommandTests(PostgresServer server, RabbitMqB
         try
         {
             await TestPublisher.PresetsChangedAsync(isolated.AmqpUri, orgs);
-            // Each event becomes one request, and every request fails while the database is down.
-            return (await isolated.WaitForMessagesAsync(ReconcileErrors, orgs.Count)).Count;
+            // The events become one request or a few (they are coalesced), and every request fails while the database
+            // is down: once the broker has every event and request acknowledged, the failed ones are in the error queue.
+            await Eventually.TrueAsync(async () => await isolated.AllAcknowledgedAsync(QueueNames.PresetsChanged, orgs.Count) && await isolated.AllAcknowledgedAsync(QueueNames.ReconcileRequested),
+                "every event and every request it led to is done with", TimeSpan.FromSeconds(60));
+            return (await isolated.WaitForMessagesAsync(ReconcileErrors, 1)).Count;
         }
         finally
         {

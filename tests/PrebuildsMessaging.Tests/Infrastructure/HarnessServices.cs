@@ -14,15 +14,15 @@ namespace PrebuildsMessaging.Tests.Infrastructure;
 public static class HarnessServices
 {
     /// <summary>The harness, started; dispose it to stop the bus and release the services.</summary>
-    public static async Task<StartedHarness> StartAsync(TestDatabase db, IDictionary<string, string?>? settings = null, TimeSpan? batchTimeLimit = null)
+    public static async Task<StartedHarness> StartAsync(TestDatabase db, IDictionary<string, string?>? settings = null)
     {
-        var provider = Create(db, settings, batchTimeLimit);
+        var provider = Create(db, settings);
         var harness = provider.GetRequiredService<ITestHarness>();
         await harness.Start();
         return new StartedHarness(provider, harness);
     }
 
-    public static ServiceProvider Create(TestDatabase db, IDictionary<string, string?>? settings = null, TimeSpan? batchTimeLimit = null)
+    public static ServiceProvider Create(TestDatabase db, IDictionary<string, string?>? settings = null)
     {
         var values = TestSettings.Merge(new() { ["ConnectionStrings:Postgres"] = db.ConnectionString }, settings);
 
@@ -40,7 +40,6 @@ public static class HarnessServices
                 o.RetryLimit = 3;
                 o.RetryMinInterval = TimeSpan.FromMilliseconds(10);
                 o.RetryMaxInterval = TimeSpan.FromMilliseconds(50);
-                o.ReconcileBatchTimeLimit = batchTimeLimit ?? TimeSpan.FromMilliseconds(200);
             })
             .AddMassTransitTestHarness(x => x.AddPrebuildsConsumers())
             .BuildServiceProvider(true);
@@ -51,6 +50,8 @@ public static class HarnessServices
 public sealed class StartedHarness(ServiceProvider provider, ITestHarness harness) : IAsyncDisposable
 {
     public ITestHarness Harness { get; } = harness;
+
+    public IServiceProvider Services => provider;
 
     public ValueTask DisposeAsync() => provider.DisposeAsync();
 }

@@ -52,6 +52,19 @@ public sealed class IsolatedBroker : IAsyncDisposable
     /// <summary>A queue's properties (type, durable, arguments, ...) from the management API.</summary>
     public Task<System.Text.Json.JsonElement> QueueAsync(string queue) => Management.QueueAsync(queue, CancellationToken.None);
 
+    /// <summary>
+    /// Whether a queue has had at least this many messages acknowledged in all, none waits or is unacknowledged, and
+    /// every message that entered it was acknowledged: its consumer has finished with all of them. The management
+    /// API's statistics lag by a few seconds, but its counts only grow, so this never holds early.
+    /// </summary>
+    public async Task<bool> AllAcknowledgedAsync(string queue, long atLeast = 1)
+    {
+        var json = await QueueAsync(queue);
+        long Stat(string name) => json.TryGetProperty("message_stats", out var stats) && stats.TryGetProperty(name, out var value) ? value.GetInt64() : 0;
+        var messages = json.TryGetProperty("messages", out var m) ? m.GetInt64() : -1;
+        return messages == 0 && Stat("ack") >= atLeast && Stat("ack") >= Stat("publish");
+    }
+
     /// <summary>How many messages a queue holds, once the management API reports it (a queue just declared has no statistics yet).</summary>
     public async Task<int> MessageCountAsync(string queue)
     {

@@ -5,6 +5,7 @@ using PrebuildsMessaging.Contracts;
 using PrebuildsMessaging.Core.Ensure;
 using PrebuildsMessaging.Tests.Infrastructure;
 using PrebuildsMessaging.Worker.Messaging;
+using PrebuildsMessaging.Worker.Reconciliation;
 
 namespace PrebuildsMessaging.Tests.Messaging;
 
@@ -56,12 +57,12 @@ public sealed class ConsumerHarnessTests(PostgresServer server) : IClassFixture<
     }
 
     [Fact]
-    public async Task A_batch_of_scoped_and_full_requests_runs_one_status_query()
+    public async Task A_pass_for_a_batch_of_scoped_and_full_requests_runs_one_status_query()
     {
         await using var db = await server.CreateDatabaseAsync();
         var orgs = await db.Seed.OrganizationsWithPrebuildsAsync(3);
 
-        await using var started = await HarnessServices.StartAsync(db, batchTimeLimit: TimeSpan.FromSeconds(2));
+        await using var started = await HarnessServices.StartAsync(db);
         var harness = started.Harness;
         using var counter = new StatementCounter(db.Name);
 
@@ -72,7 +73,8 @@ public sealed class ConsumerHarnessTests(PostgresServer server) : IClassFixture<
             new() { RequestId = Guid.NewGuid(), OrganizationIds = [], Source = ReconcileSources.Schedule },
             new() { RequestId = Guid.NewGuid(), OrganizationIds = [orgs[0]], Source = ReconcileSources.Manual },
         };
-        await harness.Bus.PublishBatch(requests);
+        // The batch the requests would form under load (ReconciliationBatches decides which share a pass).
+        await started.Services.GetRequiredService<ReconciliationPass>().RunAsync(requests, CancellationToken.None);
 
         Assert.True(await harness.Published.Any<ReconciliationCompleted>());
         var completed = Assert.Single(harness.Published.Select<ReconciliationCompleted>()).Context.Message;
