@@ -52,10 +52,11 @@ public static class CoreExtensions
         // Coder's pause, read on its own while it holds the service back.
         services.TryAddSingleton<CoderPause>();
 
-        // The change feed's publication, slot and replicas as the database sees them.
+        // The change feed's publication, slot and replicas as the database sees them, and the transactions it decodes.
         services.TryAddSingleton<ChangeFeedSetup>();
         services.TryAddSingleton<ChangeFeedSlot>();
         services.TryAddSingleton<ChangeFeedReplicas>();
+        services.TryAddSingleton<ChangeFeedTransactions>();
 
         // `migrate`, the recommended index's state, and `seed-demo`.
         services.TryAddSingleton<DatabaseMigrator>();

@@ -177,8 +177,8 @@ public static class WorkerExtensions
         // At idle, Quartz's clustered store is the worker's only chatter on Coder's database: keep it to about one
         // statement a minute. The scheduler thread sleeps up to the next firing (at most 5 min) instead of polling
         // every 30 s; a replica checks in every 5 min, so a replica that died holding the next firing has it
-        // recovered by another within 5.5 min (one firing late at worst); misfires are looked for every 5 min (a late
-        // firing still runs at once, FireAndProceed).
+        // recovered by another at that one's first check-in after the dead one's was due (at most about 10 min late);
+        // misfires are looked for every 5 min (a late firing still runs at once, FireAndProceed).
         var quiet = TimeSpan.FromMinutes(5);
         q.ConfigureScheduler(o =>
         {

@@ -22,7 +22,8 @@ public sealed record ChangeFeedNeeds(IReadOnlySet<Guid> Organizations, IReadOnly
     /// <summary>
     /// The changes that can create a need: a preset that asks for prebuilds (insert, or update of desired_instances);
     /// a template version attached to a template (template_id set); the prebuilds user's organization membership
-    /// deleted; a group deleted (its row carries only its id, so: every organization).
+    /// deleted; a group deleted (its row carries only its id, so: every organization). A preset's organization is
+    /// that of its version when the same transaction wrote the version, and otherwise looked up afterwards.
     /// </summary>
     public static ChangeFeedNeeds Of(IEnumerable<RowChange> changes, Guid prebuildsUserId)
     {
@@ -30,13 +31,33 @@ public sealed record ChangeFeedNeeds(IReadOnlySet<Guid> Organizations, IReadOnly
         var organizations = new HashSet<Guid>();
         var versions = new HashSet<Guid>();
         var all = false;
+        // The organization of a version written in the same transaction (Coder creates a version and its presets
+        // together) is known without asking the database.
+        var versionOrganizations = new Dictionary<Guid, Guid>();
+        foreach (var change in changes)
+        {
+            if (change is { Table: "template_versions", Kind: ChangeKind.Insert or ChangeKind.Update }
+                && GuidOf(change, "id") is { } id && GuidOf(change, "organization_id") is { } owner)
+            {
+                versionOrganizations[id] = owner;
+            }
+        }
+
         foreach (var change in changes)
         {
             switch (change.Table, change.Kind)
             {
                 case ("template_version_presets", ChangeKind.Insert or ChangeKind.Update)
                     when Value(change, "desired_instances") is not null && GuidOf(change, "template_version_id") is { } version:
-                    versions.Add(version);
+                    if (versionOrganizations.TryGetValue(version, out var known))
+                    {
+                        organizations.Add(known);
+                    }
+                    else
+                    {
+                        versions.Add(version);
+                    }
+
                     break;
                 case ("template_versions", ChangeKind.Insert or ChangeKind.Update)
                     when Value(change, "template_id") is not null && GuidOf(change, "organization_id") is { } organization:

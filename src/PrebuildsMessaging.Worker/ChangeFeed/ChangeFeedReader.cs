@@ -30,6 +30,7 @@ public sealed partial class ChangeFeedReader(
     IOptions<PostgresOptions> postgres,
     IOptions<PrebuildsOptions> prebuilds,
     NpgsqlDataSource dataSource,
+    ChangeFeedTransactions transactions,
     IBus bus,
     ChangeFeedStatus status,
     PrebuildsMetrics metrics,
@@ -233,6 +234,7 @@ public sealed partial class ChangeFeedReader(
         var slot = new PgOutputReplicationSlot(slotName);
         var replicationOptions = new PgOutputReplicationOptions(ChangeFeedSetup.PublicationName, PgOutputProtocolVersion.V1);
         var transaction = new List<RowChange>();
+        uint xid = 0;
 
         // Between transactions everything PostgreSQL sent has been handled, so the position it last reported (a
         // keepalive's, or the next transaction's start) may be acknowledged: a slot of a reader that runs never holds
@@ -254,12 +256,13 @@ public sealed partial class ChangeFeedReader(
         {
             switch (message)
             {
-                case BeginMessage:
+                case BeginMessage begin:
                     lock (gate)
                     {
                         inTransaction = true;
                     }
 
+                    xid = begin.TransactionXid;
                     transaction.Clear();
                     break;
                 case InsertMessage insert:
@@ -275,7 +278,7 @@ public sealed partial class ChangeFeedReader(
                     transaction.Add(new RowChange(delete.Relation.RelationName, ChangeKind.Delete, await ReadAsync(delete.Relation, delete.OldRow, cancellationToken).ConfigureAwait(false)));
                     break;
                 case CommitMessage commit:
-                    await PublishAsync(ChangeFeedNeeds.Of(transaction, prebuilds.Value.UserId), cancellationToken).ConfigureAwait(false);
+                    await PublishAsync(ChangeFeedNeeds.Of(transaction, prebuilds.Value.UserId), xid, cancellationToken).ConfigureAwait(false);
                     transaction.Clear();
                     lock (gate)
                     {
@@ -292,22 +295,16 @@ public sealed partial class ChangeFeedReader(
         }
     }
 
-    private async Task PublishAsync(ChangeFeedNeeds needs, CancellationToken cancellationToken)
+    private async Task PublishAsync(ChangeFeedNeeds needs, uint xid, CancellationToken cancellationToken)
     {
         if (needs.IsEmpty)
         {
             return;
         }
 
+        // Once new snapshots see the transaction (a read before that would miss it), with its versions' organizations.
         var organizations = needs.Organizations.ToHashSet();
-        if (!needs.All && needs.TemplateVersions.Count > 0)
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            organizations.UnionWith(await connection.QueryAsync<Guid>(new CommandDefinition(
-                "SELECT DISTINCT organization_id FROM template_versions WHERE id = ANY(@ids)", new { ids = needs.TemplateVersions.ToArray() },
-                cancellationToken: cancellationToken)).ConfigureAwait(false));
-        }
-
+        organizations.UnionWith(await transactions.VisibleOrganizationsAsync(xid, needs.All ? [] : needs.TemplateVersions, cancellationToken).ConfigureAwait(false));
         if (!needs.All && organizations.Count == 0)
         {
             return; // e.g. a preset whose version is gone again

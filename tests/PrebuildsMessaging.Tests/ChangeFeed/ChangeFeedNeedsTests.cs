@@ -37,6 +37,20 @@ public sealed class ChangeFeedNeedsTests
     }
 
     [Fact]
+    public void A_preset_whose_version_the_same_transaction_wrote_names_that_versions_organization_without_a_lookup()
+    {
+        var unattached = Guid.NewGuid(); // a version not on a template yet: its organization still owns the preset
+        var needs = ChangeFeedNeeds.Of([
+            Change("template_versions", ChangeKind.Insert, ("id", unattached), ("organization_id", Org), ("template_id", null)),
+            Change("template_version_presets", ChangeKind.Insert, ("template_version_id", unattached), ("desired_instances", 1)),
+            Change("template_version_presets", ChangeKind.Insert, ("template_version_id", Version), ("desired_instances", 1)),
+        ], User);
+
+        Assert.Equal([Org], needs.Organizations);
+        Assert.Equal([Version], needs.TemplateVersions); // written earlier: looked up afterwards
+    }
+
+    [Fact]
     public void Only_the_prebuilds_users_membership_deleted_counts_and_a_deleted_group_means_every_organization()
     {
         Assert.Equal([Org], ChangeFeedNeeds.Of([
