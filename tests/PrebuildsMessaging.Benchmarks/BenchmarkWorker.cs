@@ -15,7 +15,6 @@ internal sealed partial class BenchmarkWorker : IAsyncDisposable
     private readonly TaskCompletionSource started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock gate = new();
     private readonly List<string> logged = [];
-    private int requestsAnswered;
     private int reconciliations;
     private bool disposed;
 
@@ -23,18 +22,6 @@ internal sealed partial class BenchmarkWorker : IAsyncDisposable
     {
         this.process = process;
         this.log = log;
-    }
-
-    /// <summary>ReconcileRequested answered so far, from the worker's summary lines.</summary>
-    public int RequestsAnswered
-    {
-        get
-        {
-            lock (gate)
-            {
-                return requestsAnswered;
-            }
-        }
     }
 
     /// <summary>Status queries the worker ran so far, from its summary lines.</summary>
@@ -69,10 +56,9 @@ internal sealed partial class BenchmarkWorker : IAsyncDisposable
     }
 
     /// <summary>The worker at its defaults, and any setting given (as an operator would, by environment variable).</summary>
-    public static async Task<BenchmarkWorker> StartAsync(string connectionString, string amqpUri, string logPath, IDictionary<string, string>? settings = null)
+    public static async Task<BenchmarkWorker> StartAsync(string app, string connectionString, string amqpUri, string logPath, IDictionary<string, string>? settings = null)
     {
-        var app = Path.Combine(AppContext.BaseDirectory, "PrebuildsMessaging.dll");
-        var info = new ProcessStartInfo("dotnet", [app, "run"])
+        var info = new ProcessStartInfo("dotnet", [Path.Combine(app, "PrebuildsMessaging.dll"), "run"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -81,6 +67,7 @@ internal sealed partial class BenchmarkWorker : IAsyncDisposable
         info.Environment["ConnectionStrings__Postgres"] = connectionString;
         info.Environment["ConnectionStrings__RabbitMq"] = amqpUri;
         info.Environment["Schedule__RunAtStartup"] = "false";
+        info.Environment["Logging__Console__TimestampFormat"] = "HH:mm:ss.fff "; // the log is a file read afterwards
         // Health and metrics stay on, as by default, on a port of their own.
         info.Environment["Health__Urls"] = $"http://127.0.0.1:{FreePort()}";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
@@ -103,6 +90,27 @@ internal sealed partial class BenchmarkWorker : IAsyncDisposable
         }
 
         return worker;
+    }
+
+    /// <summary>An operator's <c>PrebuildsMessaging reconcile</c>, as its own process; returns once it has exited 0.</summary>
+    public static async Task ReconcileAsync(string app, string connectionString, string amqpUri)
+    {
+        var info = new ProcessStartInfo("dotnet", [Path.Combine(app, "PrebuildsMessaging.dll"), "reconcile"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment["ConnectionStrings__Postgres"] = connectionString;
+        info.Environment["ConnectionStrings__RabbitMq"] = amqpUri;
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start reconcile");
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"reconcile exited {process.ExitCode}: {await errors}");
+        }
     }
 
     private static int FreePort()
@@ -136,9 +144,8 @@ internal sealed partial class BenchmarkWorker : IAsyncDisposable
                 logged.Add(line);
             }
 
-            if (Answered().Match(line) is { Success: true } answered)
+            if (Answered().Match(line) is { Success: true })
             {
-                requestsAnswered += int.Parse(answered.Groups["n"].Value, System.Globalization.CultureInfo.InvariantCulture);
                 if (!line.Contains("already covered by earlier status reads", StringComparison.Ordinal))
                 {
                     reconciliations++;

@@ -1,60 +1,58 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Dapper;
 using Npgsql;
+using PrebuildsMessaging.Core.Configuration;
 
 namespace PrebuildsMessaging.Benchmarks;
 
 /// <summary>
 /// The latency of one change through the change feed, as an operator feels it: from the commit of a Coder-like
 /// transaction (a new organization whose template gets a version with a prebuild preset) to the prebuilds user's
-/// group membership in it, one change at a time, with the worker at its defaults and the recommended index.
-/// Prints p50, p95, p99 and the maximum. The server needs wal_level = logical (feed-latency.sh starts one).
+/// group membership in it, with the worker at its defaults, on Coder's schema holding 1,000,000 presets (by default) and the
+/// recommended index. First one change at a time, then a steady stream. The server needs wal_level = logical.
 /// </summary>
 internal static class FeedLatencyBenchmark
 {
-    private const string Usage = "feed-latency --connection CS --rabbitmq URI [--changes 200] [--warmup 10] [--database prebuilds_feed]";
+    private const string Database = "prebuilds_feed";
     private const string SlotName = "prebuilds_bench_feed";
-    private static readonly Guid PrebuildsUser = new("c42fdf75-3097-471c-8c33-fb52454d81c0");
+    private const int Warmup = 10;
 
-    public static async Task RunAsync(IReadOnlyList<string> args)
+    /// <summary>Latencies in milliseconds, sorted; the steady stream's rate as it was reached.</summary>
+    public sealed record Result(long Presets, IReadOnlyList<double> OneAtATime, double SteadyRate, IReadOnlyList<double> Steady);
+
+    public static async Task<Result> RunAsync(EndToEndSettings settings)
     {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i + 1 < args.Count; i += 2)
-        {
-            values[args[i]] = args[i + 1];
-        }
-
-        var admin = values.GetValueOrDefault("--connection") ?? throw new ArgumentException($"--connection is required. Usage: {Usage}");
-        var amqp = values.GetValueOrDefault("--rabbitmq") ?? throw new ArgumentException($"--rabbitmq is required. Usage: {Usage}");
-        var changes = int.Parse(values.GetValueOrDefault("--changes") ?? "200", CultureInfo.InvariantCulture);
-        var warmup = int.Parse(values.GetValueOrDefault("--warmup") ?? "10", CultureInfo.InvariantCulture);
-        var database = values.GetValueOrDefault("--database") ?? "prebuilds_feed";
-
-        await using (var server = NpgsqlDataSource.Create(admin))
+        await using (var server = NpgsqlDataSource.Create(settings.AdminConnectionString))
         await using (var connection = await server.OpenConnectionAsync())
         {
-            await connection.ExecuteAsync($"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
-            await connection.ExecuteAsync($"CREATE DATABASE {database}");
+            await connection.ExecuteAsync($"DROP DATABASE IF EXISTS {Database} WITH (FORCE)");
+            await connection.ExecuteAsync($"CREATE DATABASE {Database}");
         }
 
-        var connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = database }.ConnectionString;
-        Console.WriteLine($"==> migrate --with-dev-schema --with-change-feed --with-recommended-index on {database}");
-        await MigrateAsync(connectionString);
+        var connectionString = new NpgsqlConnectionStringBuilder(settings.AdminConnectionString) { Database = Database }.ConnectionString;
+        Console.WriteLine($"Change feed: migrate --with-dev-schema --with-change-feed --with-recommended-index on {Database}");
+        await MigrateAsync(settings.App, connectionString);
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await LargeDatasetSeeder.SeedAsync(dataSource, settings.FeedOrganizations, templates: 10, versions: 10, presets: 50, prebuildEvery: 10);
+        long presets;
         await using (var connection = await dataSource.OpenConnectionAsync())
         {
-            await connection.ExecuteAsync(BenchmarkSql.Load("SeedOrganizations"), new { Organizations = 0 }); // the template author
+            await connection.ExecuteAsync("VACUUM ANALYZE", commandTimeout: 0);
+            presets = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM template_version_presets");
         }
 
         var logPath = Path.Combine(Path.GetTempPath(), $"prebuilds-feed-latency-{Environment.ProcessId}.log");
-        Console.WriteLine($"==> the worker at its defaults, ChangeFeed:Enabled=true (log: {logPath})");
-        await using var worker = await BenchmarkWorker.StartAsync(connectionString, amqp, logPath, new Dictionary<string, string>
+        Console.WriteLine($"Change feed: the worker at its defaults, ChangeFeed:Enabled=true (log: {logPath})");
+        await using var worker = await BenchmarkWorker.StartAsync(settings.App, connectionString, settings.RabbitMqUri, logPath, new Dictionary<string, string>
         {
             ["ChangeFeed:Enabled"] = "true",
             ["ChangeFeed:SlotName"] = SlotName,
             ["Logging:LogLevel:Default"] = "Warning",
-            ["Logging:LogLevel:PrebuildsMessaging.ChangeFeed"] = "Information",
+            ["Logging:LogLevel:PrebuildsMessaging.Worker.ChangeFeed"] = "Information",
+            ["Logging:LogLevel:PrebuildsMessaging.Worker.Reconciliation"] = "Information",
+            ["Logging:LogLevel:PrebuildsMessaging.Worker.Ensure"] = "Information",
         });
         var streaming = Stopwatch.StartNew();
         while (!worker.HasLogged("(snapshot)"))
@@ -67,46 +65,128 @@ internal static class FeedLatencyBenchmark
             await Task.Delay(50);
         }
 
+        var oneAtATime = await OneAtATimeAsync(dataSource, settings.FeedChanges, logPath);
+        var (rate, steady) = await SteadyAsync(dataSource, settings.FeedSteadyRate, settings.FeedSteady, logPath);
+        return new Result(presets, oneAtATime, rate, steady);
+    }
+
+    /// <summary>Each change is committed once the one before it has converged.</summary>
+    private static async Task<List<double>> OneAtATimeAsync(NpgsqlDataSource dataSource, int changes, string logPath)
+    {
         await using var probe = await dataSource.OpenConnectionAsync();
         await using var writer = await dataSource.OpenConnectionAsync();
         var latencies = new List<double>(changes);
-        for (var i = 0; i < warmup + changes; i++)
+        for (var i = 0; i < Warmup + changes; i++)
         {
             var organization = await writer.ExecuteScalarAsync<Guid>(BenchmarkSql.Load("InsertOrganizationWithPreset")); // autocommit: one transaction
             var committed = Stopwatch.GetTimestamp();
-            while (!await probe.ExecuteScalarAsync<bool>(
-                "SELECT EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE g.organization_id = @organization AND gm.user_id = @user)",
-                new { organization, user = PrebuildsUser }))
+            while ((await ConvergedAsync(probe, [organization])).Count == 0)
             {
                 if (Stopwatch.GetElapsedTime(committed) > TimeSpan.FromSeconds(30))
                 {
                     throw new InvalidOperationException($"Change {i} did not converge within 30 s; see {logPath}.");
                 }
+
+                await Task.Delay(1);
             }
 
-            if (i >= warmup)
+            if (i >= Warmup)
             {
                 latencies.Add(Stopwatch.GetElapsedTime(committed).TotalMilliseconds);
             }
 
-            if ((i + 1) % 50 == 0)
+            if ((i + 1 - Warmup) % 50 == 0 && i >= Warmup)
             {
-                Console.WriteLine($"    {i + 1 - Math.Min(i + 1, warmup)} of {changes} changes measured");
+                Console.WriteLine($"  change feed, one at a time: {i + 1 - Warmup} of {changes} changes measured");
             }
         }
 
         latencies.Sort();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"feed latency, commit to the last row, {changes} changes one at a time: p50 {Percentile(latencies, 0.50):F1} ms, p95 {Percentile(latencies, 0.95):F1} ms, " +
-            $"p99 {Percentile(latencies, 0.99):F1} ms, max {latencies[^1]:F1} ms, mean {latencies.Average():F1} ms"));
+        return latencies;
     }
 
-    private static double Percentile(List<double> sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+    /// <summary>
+    /// Changes at a steady rate from four writers, paced by the clock, for a while; each one's latency is read by a
+    /// probe that looks every 5 ms which of the changes still pending have converged.
+    /// </summary>
+    private static async Task<(double Rate, List<double> Latencies)> SteadyAsync(NpgsqlDataSource dataSource, int rate, TimeSpan duration, string logPath)
+    {
+        var pending = new ConcurrentDictionary<Guid, long>();
+        var latencies = new ConcurrentBag<double>();
+        var total = (int)(rate * duration.TotalSeconds);
+        var next = -1;
+        var clock = Stopwatch.StartNew();
+        Console.WriteLine($"  change feed, steady: {rate} changes a second for {duration.TotalSeconds:F0} s");
+        async Task WriteAsync()
+        {
+            await using var writer = await dataSource.OpenConnectionAsync();
+            int n;
+            while ((n = Interlocked.Increment(ref next)) < total)
+            {
+                var due = TimeSpan.FromSeconds(n / (double)rate) - clock.Elapsed;
+                if (due > TimeSpan.Zero)
+                {
+                    await Task.Delay(due);
+                }
 
-    private static async Task MigrateAsync(string connectionString)
+                var organization = await writer.ExecuteScalarAsync<Guid>(BenchmarkSql.Load("InsertOrganizationWithPreset"));
+                pending[organization] = Stopwatch.GetTimestamp();
+            }
+        }
+
+        var writers = Task.WhenAll(Enumerable.Range(0, 4).Select(_ => WriteAsync()));
+        var written = 0.0;
+        await using (var probe = await dataSource.OpenConnectionAsync())
+        {
+            var deadline = Stopwatch.StartNew();
+            while (!writers.IsCompleted || !pending.IsEmpty)
+            {
+                if (writers.IsCompleted && written == 0)
+                {
+                    written = clock.Elapsed.TotalSeconds;
+                    deadline.Restart();
+                }
+
+                if (writers.IsCompleted && deadline.Elapsed > TimeSpan.FromSeconds(60))
+                {
+                    throw new InvalidOperationException($"{pending.Count} changes did not converge within 60 s of the last; see {logPath}.");
+                }
+
+                var looked = pending.Keys.ToList();
+                if (looked.Count > 0)
+                {
+                    foreach (var organization in await ConvergedAsync(probe, looked))
+                    {
+                        if (pending.TryRemove(organization, out var committed))
+                        {
+                            latencies.Add(Stopwatch.GetElapsedTime(committed).TotalMilliseconds);
+                        }
+                    }
+                }
+
+                await Task.Delay(5);
+            }
+        }
+
+        await writers;
+        var sorted = latencies.Order().ToList();
+        return (total / written, sorted);
+    }
+
+    private static async Task<IReadOnlyList<Guid>> ConvergedAsync(NpgsqlConnection probe, IReadOnlyList<Guid> organizations) =>
+        (await probe.QueryAsync<Guid>(
+            "SELECT g.organization_id FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE g.organization_id = ANY (@organizations) AND gm.user_id = @user",
+            new { organizations = organizations.ToArray(), user = PrebuildsOptions.CoderPrebuildsUserId })).ToList();
+
+    public static double Percentile(IReadOnlyList<double> sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+
+    public static string Describe(IReadOnlyList<double> sorted) => string.Create(CultureInfo.InvariantCulture,
+        $"p50 {Percentile(sorted, 0.50):F1} ms, p95 {Percentile(sorted, 0.95):F1} ms, p99 {Percentile(sorted, 0.99):F1} ms, max {sorted[^1]:F1} ms");
+
+    private static async Task MigrateAsync(string app, string connectionString)
     {
         var info = new ProcessStartInfo("dotnet",
-            [Path.Combine(AppContext.BaseDirectory, "PrebuildsMessaging.dll"), "migrate", "--with-dev-schema", "--with-change-feed", "--with-recommended-index"])
+            [Path.Combine(app, "PrebuildsMessaging.dll"), "migrate", "--with-dev-schema", "--with-change-feed", "--with-recommended-index"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

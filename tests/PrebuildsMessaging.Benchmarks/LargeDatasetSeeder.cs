@@ -37,34 +37,39 @@ internal static class LargeDatasetSeeder
         await new DatabaseMigrator(dataSource, Microsoft.Extensions.Options.Options.Create(new PostgresOptions { ConnectionString = connectionString }), [], NullLogger<DatabaseMigrator>.Instance)
             .MigrateAsync(new MigrationRequest(WithDevSchema: true), CancellationToken.None);
 
-        Console.WriteLine($"Seeding {settings.Organizations} organizations × {settings.Templates} templates × {settings.Versions} versions × {settings.Presets} presets = {settings.TotalPresets:N0} presets");
-        var started = Stopwatch.StartNew();
+        await SeedAsync(dataSource, settings.Organizations, settings.Templates, settings.Versions, settings.Presets, settings.PrebuildEvery);
         await using var connection = await dataSource.OpenConnectionAsync();
-        await connection.ExecuteAsync(BenchmarkSql.Load("SeedOrganizations"), new { settings.Organizations });
-        var organizations = (await connection.QueryAsync<Guid>("SELECT id FROM organizations WHERE name LIKE 'bench-org-%' ORDER BY name")).ToList();
-        var seedPresets = BenchmarkSql.Load("SeedOrganizationPresets");
-        for (var i = 0; i < organizations.Count; i++)
-        {
-            // Every fifth organization has presets but none that asks for prebuilds.
-            await connection.ExecuteAsync(seedPresets, new
-            {
-                OrganizationId = organizations[i],
-                settings.Templates,
-                settings.Versions,
-                settings.Presets,
-                WithPrebuilds = i % 5 != 4,
-                settings.PrebuildEvery,
-            }, commandTimeout: 0);
-            if ((i + 1) % Math.Max(1, organizations.Count / 10) == 0 || i + 1 == organizations.Count)
-            {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {i + 1}/{organizations.Count} organizations seeded ({(i + 1) * 100 / organizations.Count}%), {started.Elapsed.TotalSeconds:F0} s"));
-            }
-        }
-
         Console.WriteLine("ANALYZE");
         await connection.ExecuteAsync("ANALYZE", commandTimeout: 0, commandType: System.Data.CommandType.Text);
         return connectionString;
     }
 
+    /// <summary>Organizations named bench-org-NNNNN, each with templates × versions × presets, printing progress.</summary>
+    public static async Task SeedAsync(NpgsqlDataSource dataSource, int organizations, int templates, int versions, int presets, int prebuildEvery)
+    {
+        Console.WriteLine($"Seeding {organizations} organizations × {templates} templates × {versions} versions × {presets} presets = {(long)organizations * templates * versions * presets:N0} presets");
+        var started = Stopwatch.StartNew();
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await connection.ExecuteAsync(BenchmarkSql.Load("SeedOrganizations"), new { Organizations = organizations });
+        var ids = (await connection.QueryAsync<Guid>("SELECT id FROM organizations WHERE name LIKE 'bench-org-%' ORDER BY name")).ToList();
+        var seedPresets = BenchmarkSql.Load("SeedOrganizationPresets");
+        for (var i = 0; i < ids.Count; i++)
+        {
+            // Every fifth organization has presets but none that asks for prebuilds.
+            await connection.ExecuteAsync(seedPresets, new
+            {
+                OrganizationId = ids[i],
+                Templates = templates,
+                Versions = versions,
+                Presets = presets,
+                WithPrebuilds = i % 5 != 4,
+                PrebuildEvery = prebuildEvery,
+            }, commandTimeout: 0);
+            if ((i + 1) % Math.Max(1, ids.Count / 10) == 0 || i + 1 == ids.Count)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {i + 1}/{ids.Count} organizations seeded ({(i + 1) * 100 / ids.Count}%), {started.Elapsed.TotalSeconds:F0} s"));
+            }
+        }
+    }
 }

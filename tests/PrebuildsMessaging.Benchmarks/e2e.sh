@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The end-to-end benchmark on the real thing: a local PostgreSQL with fsync on (and pg_stat_statements, to
-# count statements) and a local RabbitMQ, both started here on loopback and stopped afterwards.
-#   tests/PrebuildsMessaging.Benchmarks/e2e.sh [--organizations 10000] [--burst-events 1000] [--skip-loop] ...
-#   tests/PrebuildsMessaging.Benchmarks/e2e.sh feed-latency [--changes 200]   (the server with wal_level = logical)
+# The end-to-end benchmark on the real thing: a local PostgreSQL with fsync on, logical WAL (for the change feed)
+# and pg_stat_statements (to count statements), and a local RabbitMQ, both started here on loopback and stopped
+# afterwards. The worker runs as it ships: published for linux-x64 with ReadyToRun.
+#   tests/PrebuildsMessaging.Benchmarks/e2e.sh [--organizations 10000] [--large-organizations 100000] [--rounds 3] [--skip-loop]
+#       [--burst-events 1000] [--feed-changes 200] [--feed-steady-rate 200] [--feed-steady-seconds 30] [--idle-seconds 120] ...
+# Every phase prints its progress; a full run takes about 25 minutes (the idle windows wait for scheduled passes).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
@@ -17,24 +19,16 @@ cleanup() {
   pg_native_stop "$repo/.local/bench-postgres"
 }
 trap cleanup EXIT
-mode=e2e
-if [ "${1:-}" = feed-latency ]; then mode=feed-latency; shift; fi
-pg_opts="-c shared_preload_libraries=pg_stat_statements"
-if [ "$mode" = feed-latency ]; then pg_opts="$pg_opts -c wal_level=logical -c max_replication_slots=8 -c max_wal_senders=8"; fi
-PG_EXTRA_OPTS="$pg_opts" pg_native_start "$repo/.local/bench-postgres" "$pg_port" durable
+PG_EXTRA_OPTS="-c shared_preload_libraries=pg_stat_statements -c wal_level=logical -c max_replication_slots=8 -c max_wal_senders=8" \
+  pg_native_start "$repo/.local/bench-postgres" "$pg_port" durable
 rabbit_native_start "$repo/.local/bench-rabbitmq" "$amqp_port" "$management_port"
 
-echo "==> dotnet build (Release)"
+echo "==> dotnet build (Release) and dotnet publish (linux-x64, ReadyToRun) into .local/bench-app"
 dotnet build tests/PrebuildsMessaging.Benchmarks -c Release --nologo -v quiet
-if [ "$mode" = feed-latency ]; then
-  echo "==> change-feed latency benchmark"
-  dotnet tests/PrebuildsMessaging.Benchmarks/bin/Release/net10.0/PrebuildsMessaging.Benchmarks.dll feed-latency \
-    --connection "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres" \
-    --rabbitmq "amqp://guest:guest@127.0.0.1:$amqp_port/" "$@"
-  exit 0
-fi
+dotnet publish src/PrebuildsMessaging/PrebuildsMessaging.csproj -c Release -r linux-x64 --self-contained false -o "$repo/.local/bench-app" --nologo -v quiet
 echo "==> end-to-end benchmark"
 dotnet tests/PrebuildsMessaging.Benchmarks/bin/Release/net10.0/PrebuildsMessaging.Benchmarks.dll e2e \
   --connection "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres" \
   --rabbitmq "amqp://guest:guest@127.0.0.1:$amqp_port/" \
-  --management "http://127.0.0.1:$management_port" "$@"
+  --management "http://127.0.0.1:$management_port" \
+  --app "$repo/.local/bench-app" --psql "$(pg_native_bindir)/psql" "$@"

@@ -16,16 +16,18 @@ public sealed class ChangeFeedTransactions(NpgsqlDataSource dataSource, TimeProv
     /// <summary>How long to wait for a decoded transaction to become visible before reading on regardless.</summary>
     public static readonly TimeSpan VisibilityTimeout = TimeSpan.FromSeconds(5);
 
-    /// <summary>Waits until the transaction is visible (at most <see cref="VisibilityTimeout"/>), then returns the versions' organizations.</summary>
-    public async Task<IReadOnlyList<Guid>> VisibleOrganizationsAsync(uint xid, IReadOnlyCollection<Guid> versions, CancellationToken cancellationToken)
+    /// <summary>Waits until the transactions are visible (at most <see cref="VisibilityTimeout"/>), then returns the versions' organizations.</summary>
+    public async Task<IReadOnlyList<Guid>> VisibleOrganizationsAsync(IReadOnlyCollection<uint> xids, IReadOnlyCollection<Guid> versions, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(xids);
         ArgumentNullException.ThrowIfNull(versions);
+        var ids = xids.Select(x => (long)x).ToArray();
         var started = timeProvider.GetTimestamp();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         while (true)
         {
             var (visible, organizations) = await connection.QuerySingleAsync<(bool, Guid[])>(new CommandDefinition(
-                Sql, new { Xid = (long)xid, Versions = versions.ToArray() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                Sql, new { Xids = ids, Versions = versions.ToArray() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
             if (visible || timeProvider.GetElapsedTime(started) > VisibilityTimeout)
             {
                 return organizations;

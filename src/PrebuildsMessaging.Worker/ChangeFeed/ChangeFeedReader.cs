@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Globalization;
 using Dapper;
 using MassTransit;
@@ -18,8 +19,9 @@ using PrebuildsMessaging.Worker.Reconciliation;
 namespace PrebuildsMessaging.Worker.ChangeFeed;
 
 /// <summary>
-/// Follows Coder's own database changes and turns each committed transaction that can create a need into one
-/// ReconcileRequested (source change-feed) for its organizations. On every (re)connection the replica that wins the
+/// Follows Coder's own database changes and turns the committed transactions that can create a need into
+/// ReconcileRequested (source change-feed) for their organizations, published behind the stream
+/// (<see cref="ChangeFeedRequests"/>). On every (re)connection the replica that wins the
 /// election (<see cref="ChangeFeedLease"/>) creates a temporary slot, requests one reconciliation of every
 /// organization (the snapshot), and only then streams from the slot. The slot lives exactly as long as this
 /// connection, so Coder's database never keeps WAL for a worker that is gone; and nothing is missed, whatever happened
@@ -252,69 +254,62 @@ public sealed partial class ChangeFeedReader(
             }
         }, null, IdleAcknowledgeInterval, IdleAcknowledgeInterval).ConfigureAwait(false);
 
-        await foreach (var message in replication.StartReplication(slot, replicationOptions, cancellationToken).ConfigureAwait(false))
+        // Decoded transactions are published behind the stream (ChangeFeedRequests); a failed publish ends it.
+        using var requests = new ChangeFeedRequests(transactions, PublishConfirmedAsync, timeProvider, logger);
+        using var streaming = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, requests.Stream);
+        try
         {
-            switch (message)
+            await foreach (var message in replication.StartReplication(slot, replicationOptions, streaming.Token).ConfigureAwait(false))
             {
-                case BeginMessage begin:
-                    lock (gate)
-                    {
-                        inTransaction = true;
-                    }
+                switch (message)
+                {
+                    case BeginMessage begin:
+                        lock (gate)
+                        {
+                            inTransaction = true;
+                        }
 
-                    xid = begin.TransactionXid;
-                    transaction.Clear();
-                    break;
-                case InsertMessage insert:
-                    transaction.Add(new RowChange(insert.Relation.RelationName, ChangeKind.Insert, await ReadAsync(insert.Relation, insert.NewRow, cancellationToken).ConfigureAwait(false)));
-                    break;
-                case UpdateMessage update:
-                    transaction.Add(new RowChange(update.Relation.RelationName, ChangeKind.Update, await ReadAsync(update.Relation, update.NewRow, cancellationToken).ConfigureAwait(false)));
-                    break;
-                case KeyDeleteMessage delete:
-                    transaction.Add(new RowChange(delete.Relation.RelationName, ChangeKind.Delete, await ReadAsync(delete.Relation, delete.Key, cancellationToken).ConfigureAwait(false)));
-                    break;
-                case FullDeleteMessage delete:
-                    transaction.Add(new RowChange(delete.Relation.RelationName, ChangeKind.Delete, await ReadAsync(delete.Relation, delete.OldRow, cancellationToken).ConfigureAwait(false)));
-                    break;
-                case CommitMessage commit:
-                    await PublishAsync(ChangeFeedNeeds.Of(transaction, prebuilds.Value.UserId), xid, cancellationToken).ConfigureAwait(false);
-                    transaction.Clear();
-                    lock (gate)
-                    {
-                        // Its request is on the bus: PostgreSQL may forget this transaction. (What makes a lost request
-                        // safe is the snapshot of the next connection: a temporary slot is never resumed. Acknowledging
-                        // only keeps the slot from holding back WAL.)
-                        replication.SetReplicationStatus(commit.TransactionEndLsn);
-                        inTransaction = false;
-                    }
+                        xid = begin.TransactionXid;
+                        transaction.Clear();
+                        break;
+                    case InsertMessage insert:
+                        transaction.Add(new RowChange(insert.Relation.RelationName, ChangeKind.Insert, await ReadAsync(insert.Relation, insert.NewRow, streaming.Token).ConfigureAwait(false)));
+                        break;
+                    case UpdateMessage update:
+                        transaction.Add(new RowChange(update.Relation.RelationName, ChangeKind.Update, await ReadAsync(update.Relation, update.NewRow, streaming.Token).ConfigureAwait(false)));
+                        break;
+                    case KeyDeleteMessage delete:
+                        transaction.Add(new RowChange(delete.Relation.RelationName, ChangeKind.Delete, await ReadAsync(delete.Relation, delete.Key, streaming.Token).ConfigureAwait(false)));
+                        break;
+                    case FullDeleteMessage delete:
+                        transaction.Add(new RowChange(delete.Relation.RelationName, ChangeKind.Delete, await ReadAsync(delete.Relation, delete.OldRow, streaming.Token).ConfigureAwait(false)));
+                        break;
+                    case CommitMessage commit:
+                        requests.Add(ChangeFeedNeeds.Of(transaction, prebuilds.Value.UserId), xid);
+                        transaction.Clear();
+                        lock (gate)
+                        {
+                            // Handed over: PostgreSQL may forget this transaction. What makes a lost request safe is not the
+                            // acknowledgement but the snapshot of the next connection (a temporary slot is never resumed), and
+                            // a failed publish ends this one. Acknowledging only keeps the slot from holding back WAL.
+                            replication.SetReplicationStatus(commit.TransactionEndLsn);
+                            inTransaction = false;
+                        }
 
-                    await replication.SendStatusUpdate(cancellationToken).ConfigureAwait(false);
-                    break;
+                        await replication.SendStatusUpdate(streaming.Token).ConfigureAwait(false);
+                        break;
+                }
             }
         }
-    }
-
-    private async Task PublishAsync(ChangeFeedNeeds needs, uint xid, CancellationToken cancellationToken)
-    {
-        if (needs.IsEmpty)
+        catch (OperationCanceledException) when (requests.Failure is { } failure && !cancellationToken.IsCancellationRequested)
         {
-            return;
+            ExceptionDispatchInfo.Throw(failure);
         }
 
-        // Once new snapshots see the transaction (a read before that would miss it), with its versions' organizations.
-        var organizations = needs.Organizations.ToHashSet();
-        organizations.UnionWith(await transactions.VisibleOrganizationsAsync(xid, needs.All ? [] : needs.TemplateVersions, cancellationToken).ConfigureAwait(false));
-        if (!needs.All && organizations.Count == 0)
+        if (requests.Failure is { } failed)
         {
-            return; // e.g. a preset whose version is gone again
+            ExceptionDispatchInfo.Throw(failed);
         }
-
-        var request = needs.All
-            ? ReconciliationRequests.All(ReconcileSources.ChangeFeed, timeProvider)
-            : ReconciliationRequests.For(organizations.ToList(), ReconcileSources.ChangeFeed, timeProvider);
-        await PublishConfirmedAsync(request, cancellationToken).ConfigureAwait(false);
-        LogRequested(logger, needs.All ? "every organization" : $"{organizations.Count} organizations");
     }
 
     private static async Task<IReadOnlyDictionary<string, string?>> ReadAsync(RelationMessage relation, ReplicationTuple row, CancellationToken cancellationToken)
@@ -329,9 +324,6 @@ public sealed partial class ChangeFeedReader(
 
         return values;
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Change feed: a change asks for a reconciliation of {Scope}")]
-    private static partial void LogRequested(ILogger logger, string scope);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Change feed: creating replication slot {Slot} waits for the transactions open on the server to end; the oldest, process {Pid}, has been open {Seconds:F0} s")]
     private static partial void LogSlotWaits(ILogger logger, string slot, int pid, double seconds);

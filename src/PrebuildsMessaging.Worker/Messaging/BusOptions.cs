@@ -30,10 +30,10 @@ public sealed class BusOptions
     /// A lone ReconcileRequested is read at once. Requests that arrive while a read runs share the next one, which
     /// starts once none has arrived for this long (a quiet period), after ReconcileBatchMaxWait, or when full.
     /// </summary>
-    public TimeSpan ReconcileBatchTimeLimit { get; set; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan ReconcileBatchTimeLimit { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>The longest a waiting batch of ReconcileRequested waits for its quiet period (a steady stream has none).</summary>
-    public TimeSpan ReconcileBatchMaxWait { get; set; } = TimeSpan.FromMilliseconds(400);
+    public TimeSpan ReconcileBatchMaxWait { get; set; } = TimeSpan.FromMilliseconds(150);
 
     /// <summary>Batches of EnsureOrgPrebuildSetup handled at once by one worker (each holds one PostgreSQL connection).</summary>
     public int EnsureConcurrency { get; set; } = 4;

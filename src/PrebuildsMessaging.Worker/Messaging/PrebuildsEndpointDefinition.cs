@@ -16,8 +16,11 @@ public abstract class PrebuildsEndpointDefinition<TConsumer> : ConsumerDefinitio
     private readonly bool outbox;
     private readonly string queueName;
 
-    /// <summary>Change events are only translated into requests: many at once, so that a burst reaches the reconcile queue as one.</summary>
-    protected const int EventConcurrency = 100;
+    /// <summary>
+    /// Change events are only translated into requests, and each waits for the request that carries it: a burst is
+    /// held at once, so that it becomes one request or two.
+    /// </summary>
+    protected const int EventConcurrency = 1000;
 
     protected PrebuildsEndpointDefinition(IOptions<BusOptions> options, string queueName, bool outbox = true, int? concurrentMessageLimit = null)
     {

@@ -8,8 +8,9 @@ namespace PrebuildsMessaging.Worker.Reconciliation;
 /// Step 2 of the flow, continued: how requests share a status query. Batching appears only under load; one batch
 /// runs at a time in a worker.
 /// <list type="bullet">
-/// <item>A request that finds nothing running starts a pass at once: a lone change waits for no window.</item>
-/// <item>Requests that arrive while a pass runs wait together for the next one. It starts once no request has
+/// <item>A request that finds nothing running, and no pass that ended within the quiet period, starts a pass at once:
+/// a lone change waits for no window.</item>
+/// <item>Requests that arrive while a pass runs, or within the quiet period after one, wait together for the next. It starts once no request has
 /// arrived for Bus:ReconcileBatchTimeLimit (a quiet period), once it has waited Bus:ReconcileBatchMaxWait since its
 /// first request (a steady stream has no quiet period), or once it holds Bus:ReconcileBatchMessageLimit requests.
 /// A burst becomes a handful of status queries, and a steady stream is read at least every
@@ -27,6 +28,7 @@ public sealed class ReconciliationBatches : IDisposable
     private readonly CancellationTokenSource disposed = new();
     private bool running; // the loop that runs batches is on
     private bool passing; // a pass is running: a batch opened now waits to fill
+    private long? lastPassEndedAt; // within a quiet period after a pass, a batch opened waits to fill too
 
     public ReconciliationBatches(ReconciliationPass pass, IOptions<BusOptions> options, TimeProvider timeProvider)
         : this((pass ?? throw new ArgumentNullException(nameof(pass))).RunAsync, options, timeProvider)
@@ -57,7 +59,8 @@ public sealed class ReconciliationBatches : IDisposable
             }
             else
             {
-                batch = new Batch(now, openedDuringPass: passing);
+                var underLoad = passing || (lastPassEndedAt is { } ended && timeProvider.GetElapsedTime(ended, now) < options.Value.ReconcileBatchTimeLimit);
+                batch = new Batch(now, openedDuringPass: underLoad);
                 waiting.AddLast(batch);
             }
 
@@ -121,6 +124,7 @@ public sealed class ReconciliationBatches : IDisposable
             lock (gate)
             {
                 passing = false;
+                lastPassEndedAt = timeProvider.GetTimestamp();
             }
 
             batch.Answer(error);
@@ -144,7 +148,7 @@ public sealed class ReconciliationBatches : IDisposable
 
         public int Count => requests.Count;
 
-        /// <summary>Opened while a pass ran: there is load, so it waits to fill before it runs.</summary>
+        /// <summary>Opened while a pass ran or just after one: there is load, so it waits to fill before it runs.</summary>
         public bool OpenedDuringPass { get; } = openedDuringPass;
 
         public Task Answered => answered.Task;

@@ -30,10 +30,10 @@ public sealed class ChangeFeedTransactionsTests(PostgresServer server) : IClassF
             VALUES (@version, NULL, @organization, now(), now(), 'v1', '', gen_random_uuid(), '00000000-0000-0000-0000-00000000aaaa');
             """, new { version, organization }, open);
 
-        var read = transactions.VisibleOrganizationsAsync((uint)xid, [version], CancellationToken.None);
+        var read = transactions.VisibleOrganizationsAsync([(uint)xid], [version], CancellationToken.None);
         // It has looked at least once, and waits.
         await Eventually.TrueAsync(async () => await db.ScalarAsync<bool>(
-            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%ChangeFeedTransactionVisible%' AND pid <> pg_backend_pid())"),
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%ChangeFeedTransactionsVisible%' AND pid <> pg_backend_pid())"),
             "the read has looked at the transaction");
         Assert.False(read.IsCompleted);
 

@@ -29,7 +29,6 @@ public sealed class WorkerHost : IAsyncDisposable
             ["ConnectionStrings:Postgres"] = db.ConnectionString,
             ["ConnectionStrings:RabbitMq"] = amqpUri,
             ["Bus:Transport"] = "RabbitMq",
-            ["Bus:ReconcileBatchTimeLimit"] = "00:00:00.200",
             ["Bus:RetryMinInterval"] = "00:00:00.100",
             ["Bus:RetryMaxInterval"] = "00:00:01",
             ["Schedule:Interval"] = "01:00:00",

@@ -44,7 +44,6 @@ public sealed class WorkerProcess : IAsyncDisposable
         {
             ["ConnectionStrings:Postgres"] = postgresConnectionString,
             ["ConnectionStrings:RabbitMq"] = amqpUri,
-            ["Bus:ReconcileBatchTimeLimit"] = "00:00:00.200",
             ["Schedule:Interval"] = "01:00:00",
             ["Schedule:RunAtStartup"] = "false",
             ["Logging:Console:FormatterName"] = "simple",

@@ -18,6 +18,7 @@ public sealed class BusOptionsValidatorTests
     {
         { "Bus:ReconcileBatchMessageLimit", o => o.ReconcileBatchMessageLimit = 0 },
         { "Bus:ReconcileBatchTimeLimit", o => o.ReconcileBatchTimeLimit = TimeSpan.Zero },
+        { "Bus:ReconcileBatchMaxWait", o => o.ReconcileBatchMaxWait = TimeSpan.FromMilliseconds(1) },
         { "Bus:EnsureConcurrency", o => o.EnsureConcurrency = 0 },
         { "Bus:EnsureBatchMessageLimit", o => o.EnsureBatchMessageLimit = 1001 },
         { "Bus:EnsureBatchTimeLimit", o => o.EnsureBatchTimeLimit = TimeSpan.FromMinutes(1) },

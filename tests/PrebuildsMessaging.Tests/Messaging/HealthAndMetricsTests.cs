@@ -65,8 +65,9 @@ public sealed partial class HealthAndMetricsTests(PostgresServer server, RabbitM
         await Eventually.TrueAsync(async () =>
         {
             after = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-            return Value(after, "prebuilds_ensures_total", "outcome=\"ensured\"") >= 1;
-        }, "the ensure is counted");
+            // The pass records itself once it has published its ReconciliationCompleted, which may be after the ensure.
+            return Value(after, "prebuilds_ensures_total", "outcome=\"ensured\"") >= 1 && Value(after, "prebuilds_reconciliations_total") >= 1;
+        }, "the ensure and the reconciliation are counted");
         Assert.Null(Value(before, "prebuilds_reconciliations_total")); // no reconciliation yet: the series is not there at all
         Assert.True(Value(after, "prebuilds_reconciliations_total") >= 1);
         Assert.True(Value(after, "prebuilds_organizations_checked_total") >= 1);

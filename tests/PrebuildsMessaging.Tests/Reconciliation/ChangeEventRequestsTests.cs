@@ -13,12 +13,12 @@ public sealed class ChangeEventRequestsTests
     /// <summary>One publish: its request, and its confirm, which the test decides.</summary>
     private sealed record Publish(ReconcileRequested Request, TaskCompletionSource Confirm);
 
-    private ChangeEventRequests Requests() => new((request, _) =>
+    private ChangeEventRequests Requests(TimeProvider? time = null) => new((request, _) =>
     {
         var publish = new Publish(request, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         publishes.Enqueue(publish);
         return publish.Confirm.Task;
-    }, TimeProvider.System);
+    }, time ?? TimeProvider.System);
 
     private async Task<IReadOnlyList<Publish>> PublishesAsync(int count)
     {
@@ -75,6 +75,33 @@ public sealed class ChangeEventRequestsTests
         }
 
         await Task.WhenAll(later);
+    }
+
+    [Fact]
+    public async Task Under_load_the_next_request_waits_for_a_quiet_period()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var requests = Requests(clock);
+        var first = requests.RequestAsync(Guid.NewGuid(), ReconcileSources.PresetsChanged, CancellationToken.None);
+        var inFlight = (await PublishesAsync(1))[0]; // at once: the fake clock never moved
+        var later = requests.RequestAsync(Guid.NewGuid(), ReconcileSources.PresetsChanged, CancellationToken.None);
+        var joinedAt = clock.GetUtcNow();
+        inFlight.Confirm.SetResult();
+        await first;
+
+        await Eventually.TrueAsync(async () =>
+        {
+            if (publishes.Count < 2)
+            {
+                clock.Advance(TimeSpan.FromMilliseconds(5));
+                await Task.Delay(1); // lets the publishing loop see the time it was given
+            }
+
+            return publishes.Count >= 2;
+        }, "the second request leaves");
+        Assert.InRange(clock.GetUtcNow() - joinedAt, ChangeEventRequests.QuietPeriod, ChangeEventRequests.QuietPeriod + TimeSpan.FromMilliseconds(10));
+        publishes.Last().Confirm.SetResult();
+        await later;
     }
 
     [Fact]

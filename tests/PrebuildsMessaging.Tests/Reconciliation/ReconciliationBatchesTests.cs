@@ -167,16 +167,27 @@ public sealed class ReconciliationBatchesTests
     }
 
     [Fact]
-    public async Task After_the_last_batch_a_new_lone_request_starts_at_once_again()
+    public async Task A_request_just_after_a_pass_waits_for_the_quiet_period_and_one_after_it_starts_at_once()
     {
         using var batches = Batches();
         var first = batches.JoinAsync(Request(), CancellationToken.None);
         (await PassAsync(1)).End.SetResult();
         await first;
 
-        var second = batches.JoinAsync(Request(), CancellationToken.None);
-        var pass = await PassAsync(2); // the fake clock never moved
+        // Within the quiet period after a pass: load, so it waits (a trickle does not alternate lone and batched passes).
+        var endedAt = clock.GetUtcNow();
+        var soon = batches.JoinAsync(Request(), CancellationToken.None);
+        var waited = await AdvanceUntilPassAsync(2);
+        Assert.InRange(waited.StartedAt - endedAt, Quiet, Quiet + Step);
+        waited.End.SetResult();
+        await soon;
+
+        // After a quiet period with nothing: a lone request again, read at once.
+        clock.Advance(Quiet);
+        var lone = batches.JoinAsync(Request(), CancellationToken.None);
+        var pass = await PassAsync(3); // the fake clock did not move meanwhile
+        Assert.Equal(clock.GetUtcNow(), pass.StartedAt);
         pass.End.SetResult();
-        await second;
+        await lone;
     }
 }
