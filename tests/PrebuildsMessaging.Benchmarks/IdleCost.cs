@@ -53,7 +53,7 @@ internal static class IdleCost
 
     private const string StatusMarker = "GetAllOrganizationsWithPrebuildStatus :many";
 
-    /// <summary>VACUUM ANALYZE in every database that takes connections, so that autovacuum finds nothing left to do.</summary>
+    /// <summary>VACUUM ANALYZE in every database that takes connections, so that autovacuum finds nothing left to do; then a checkpoint.</summary>
     private static async Task SettleAsync(NpgsqlDataSource admin)
     {
         List<string> databases;
@@ -69,6 +69,10 @@ internal static class IdleCost
             await connection.OpenAsync();
             await connection.ExecuteAsync("VACUUM ANALYZE", commandTimeout: 0);
         }
+
+        // And a checkpoint, so that none started by what ran before is still writing while the window runs.
+        await using var checkpoint = admin.CreateCommand("CHECKPOINT");
+        await checkpoint.ExecuteNonQueryAsync();
     }
 
     private static async Task<T> ScalarAsync<T>(NpgsqlDataSource dataSource, string sql, object? parameters = null)
