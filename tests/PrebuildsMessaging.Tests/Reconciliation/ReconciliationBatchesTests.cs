@@ -45,16 +45,15 @@ public sealed class ReconciliationBatchesTests
     /// <summary>Moves the fake clock in small steps until the pass has been called this many times.</summary>
     private async Task<Pass> AdvanceUntilPassAsync(int number)
     {
-        await Eventually.TrueAsync(async () =>
+        // One step of the fake clock per look: the batches' loop runs in the real time between two looks.
+        await Eventually.TrueAsync(() =>
         {
-            if (passes.Count >= number)
+            if (passes.Count < number)
             {
-                return true;
+                clock.Advance(Step);
             }
 
-            clock.Advance(Step);
-            await Task.Delay(1); // lets the batches' loop see the time it was given
-            return passes.Count >= number;
+            return Task.FromResult(passes.Count >= number);
         }, $"pass {number} starts");
         return passes.ElementAt(number - 1);
     }
