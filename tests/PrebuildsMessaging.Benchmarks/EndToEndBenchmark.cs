@@ -193,6 +193,10 @@ internal static class EndToEndBenchmark
         foreach (var window in idle)
         {
             Console.WriteLine($"At idle, between two scheduled passes: {window.Describe()}");
+            foreach (var (calls, text) in window.Detail.Take(12))
+            {
+                Console.WriteLine($"    {calls}× {text}");
+            }
         }
     }
 

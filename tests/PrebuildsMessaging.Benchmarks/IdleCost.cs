@@ -40,7 +40,8 @@ internal static class IdleCost
             await Task.Delay(TimeSpan.FromSeconds(1));
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(2)); // Quartz finishes the firing it just did (a pass takes milliseconds)
+        // Quartz's check-in and misfire scan come due at the same 5-minute marks as the firing: let them end too.
+        await Task.Delay(TimeSpan.FromSeconds(15));
         Console.WriteLine($"  idle, {replicas} worker(s): measuring {length.TotalSeconds:F0} s after the pass, no events");
         await statements.ResetAsync();
         var walBefore = await ScalarAsync<string>(admin, "SELECT pg_current_wal_lsn()::text");
@@ -54,7 +55,7 @@ internal static class IdleCost
     private const string StatusMarker = "GetAllOrganizationsWithPrebuildStatus :many";
 
     /// <summary>VACUUM ANALYZE in every database that takes connections, so that autovacuum finds nothing left to do; then a checkpoint.</summary>
-    private static async Task SettleAsync(NpgsqlDataSource admin)
+    public static async Task SettleAsync(NpgsqlDataSource admin)
     {
         List<string> databases;
         await using (var connection = await admin.OpenConnectionAsync())
