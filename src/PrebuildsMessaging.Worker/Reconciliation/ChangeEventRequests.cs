@@ -49,6 +49,7 @@ public sealed class ChangeEventRequests
     {
         Pending pending;
         var start = false;
+        var underLoad = false;
         lock (gate)
         {
             if (waiting.Count == 0)
@@ -63,17 +64,12 @@ public sealed class ChangeEventRequests
             {
                 publishing = true;
                 start = true;
+                underLoad = lastPublishEndedAt is { } ended && timeProvider.GetElapsedTime(ended) < QuietPeriod;
             }
         }
 
         if (start)
         {
-            var underLoad = false;
-            lock (gate)
-            {
-                underLoad = lastPublishEndedAt is { } ended && timeProvider.GetElapsedTime(ended) < QuietPeriod;
-            }
-
             _ = Task.Run(() => PublishAllAsync(underLoad), CancellationToken.None);
         }
 

@@ -60,7 +60,7 @@ public sealed class ReconciliationBatches : IDisposable
             else
             {
                 var underLoad = passing || (lastPassEndedAt is { } ended && timeProvider.GetElapsedTime(ended, now) < options.Value.ReconcileBatchTimeLimit);
-                batch = new Batch(now, openedDuringPass: underLoad);
+                batch = new Batch(now, openedUnderLoad: underLoad);
                 waiting.AddLast(batch);
             }
 
@@ -98,7 +98,7 @@ public sealed class ReconciliationBatches : IDisposable
                 batch = next;
             }
 
-            if (batch.OpenedDuringPass)
+            if (batch.OpenedUnderLoad)
             {
                 await batch.ReadyAsync(settings.ReconcileBatchTimeLimit, settings.ReconcileBatchMaxWait, timeProvider, gate).ConfigureAwait(false);
             }
@@ -138,7 +138,7 @@ public sealed class ReconciliationBatches : IDisposable
     }
 
     /// <summary>Requests that share a pass. Changed only under the batches' lock.</summary>
-    private sealed class Batch(long opened, bool openedDuringPass)
+    private sealed class Batch(long opened, bool openedUnderLoad)
     {
         private readonly long openedAt = opened;
         private readonly List<ReconcileRequested> requests = [];
@@ -149,7 +149,7 @@ public sealed class ReconciliationBatches : IDisposable
         public int Count => requests.Count;
 
         /// <summary>Opened while a pass ran or just after one: there is load, so it waits to fill before it runs.</summary>
-        public bool OpenedDuringPass { get; } = openedDuringPass;
+        public bool OpenedUnderLoad { get; } = openedUnderLoad;
 
         public Task Answered => answered.Task;
 
