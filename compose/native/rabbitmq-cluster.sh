@@ -26,6 +26,7 @@ rabbit_cluster_node_env() {
   export RABBITMQ_CONFIG_FILE="$state_dir/node$n/rabbitmq.conf"
   export RABBITMQ_ENABLED_PLUGINS_FILE="$state_dir/node$n/enabled_plugins"
   export RABBITMQ_PID_FILE="$state_dir/node$n/rabbitmq.pid"
+  export ERL_CRASH_DUMP="$state_dir/node$n/erl_crash.dump" # not the working directory's
   mkdir -p "$HOME" "$RABBITMQ_MNESIA_BASE" "$RABBITMQ_LOG_BASE"
 }
 

@@ -24,6 +24,7 @@ rabbit_native_env() {
   export RABBITMQ_CONFIG_FILE="$state_dir/rabbitmq.conf"
   export RABBITMQ_ENABLED_PLUGINS_FILE="$state_dir/enabled_plugins"
   export RABBITMQ_PID_FILE="$state_dir/rabbitmq.pid"
+  export ERL_CRASH_DUMP="$state_dir/erl_crash.dump" # not the working directory's
   mkdir -p "$HOME" "$RABBITMQ_MNESIA_BASE" "$RABBITMQ_LOG_BASE"
 }
 

@@ -9,6 +9,12 @@ public static class EnsureOutcomes
     /// <summary>The organization was deleted before its setup was written; nothing to do.</summary>
     public const string OrganizationGone = "organization-gone";
 
+    /// <summary>
+    /// The organization no longer needs the setup when the command is handled: it was deleted, or none of its templates
+    /// that are not deleted asks for prebuilds any more. Nothing was written.
+    /// </summary>
+    public const string NotNeeded = "not-needed";
+
     /// <summary>The command named another user or group than the service is configured for (an old command replayed after a configuration change); a fresh reconciliation of the organization was requested instead.</summary>
     public const string Superseded = "superseded";
 

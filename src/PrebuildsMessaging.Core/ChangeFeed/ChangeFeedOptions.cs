@@ -18,7 +18,7 @@ public sealed class ChangeFeedOptions
     public long LagWarningBytes { get; set; } = 1L << 30;
 
     /// <summary>How often the worker reads the slot's lag (for the gauge and the warning).</summary>
-    public TimeSpan LagCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan LagCheckInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>How long a replica that cannot stream waits before it tries again (a stream that was lost is tried again at once).</summary>
     public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(5);

@@ -15,7 +15,9 @@ namespace PrebuildsMessaging.Core.Ensure;
 /// writers are safe. A batch of one is the same statement for one organization; that is how the cases only one
 /// organization can tell apart are found when the statement fails for a batch:
 /// <list type="bullet">
-/// <item>the organization is gone (a foreign key): outcome organization-gone;</item>
+/// <item>the organization is gone (a foreign key, or the statement finds no row of it): outcome organization-gone;</item>
+/// <item>the organization no longer needs the setup (deleted, or no template that is not deleted asks for prebuilds):
+/// outcome not-needed, nothing written;</item>
 /// <item>its group vanished after the read: the group is created again, once;</item>
 /// <item>the prebuilds user is missing: <see cref="PrebuildsUserMissingException"/> for the whole batch;</item>
 /// <item>any other error of its own (a row refused): that organization fails alone. When every organization fails
@@ -151,7 +153,8 @@ public sealed class PrebuildSetupWriter(NpgsqlDataSource dataSource, IOptions<Pr
                 written[reader.GetGuid(1)] = new Written(
                     NeededMembership: reader.GetBoolean(2), MembershipCreated: reader.GetBoolean(3),
                     NeededGroup: reader.GetBoolean(4), GroupCreated: reader.GetBoolean(5), GroupId: reader.IsDBNull(6) ? null : reader.GetGuid(6),
-                    NeededGroupMembership: reader.GetBoolean(7), GroupMembershipCreated: reader.GetBoolean(8));
+                    NeededGroupMembership: reader.GetBoolean(7), GroupMembershipCreated: reader.GetBoolean(8),
+                    StillNeeded: reader.GetBoolean(9), OrganizationExists: reader.GetBoolean(10));
             }
         }
         catch (PostgresException ex) when (organizations.Count == 1 && CoderForeignKeys.MissingRow(ex.ConstraintName) is { } missing && missing != MissingRow.User)
@@ -170,7 +173,7 @@ public sealed class PrebuildSetupWriter(NpgsqlDataSource dataSource, IOptions<Pr
 
     /// <summary>What one run of the statement wrote for one organization.</summary>
     private readonly record struct Written(bool NeededMembership, bool MembershipCreated, bool NeededGroup, bool GroupCreated, Guid? GroupId,
-        bool NeededGroupMembership, bool GroupMembershipCreated);
+        bool NeededGroupMembership, bool GroupMembershipCreated, bool StillNeeded, bool OrganizationExists);
 
     /// <summary>One organization of the batch: what is still missing, what was written for it, and the commands that asked.</summary>
     private sealed class Organization
@@ -202,6 +205,12 @@ public sealed class PrebuildSetupWriter(NpgsqlDataSource dataSource, IOptions<Pr
 
         public void Apply(Written written)
         {
+            if (!written.StillNeeded)
+            {
+                Result = written.OrganizationExists ? EnsureOutcomes.NotNeeded : EnsureOutcomes.OrganizationGone;
+                return;
+            }
+
             HasMembership = true;
             membershipCreated |= written.MembershipCreated;
             alreadyThere += written.NeededMembership && !written.MembershipCreated ? 1 : 0;

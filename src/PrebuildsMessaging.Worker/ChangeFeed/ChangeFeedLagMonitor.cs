@@ -7,7 +7,7 @@ using PrebuildsMessaging.Worker.Observability;
 namespace PrebuildsMessaging.Worker.ChangeFeed;
 
 /// <summary>
-/// On the replica that streams, reads every ChangeFeed:LagCheckInterval (30 s) how much WAL its temporary slot holds
+/// On the replica that streams, reads every ChangeFeed:LagCheckInterval (5 min) how much WAL its temporary slot holds
 /// back, for the <c>prebuilds.change_feed.lag</c> gauge, and logs a warning while that passes ChangeFeed:LagWarningBytes
 /// (a reader that falls behind, e.g. because the broker does not confirm its requests). Other replicas report no lag.
 /// </summary>

@@ -96,7 +96,7 @@ public sealed partial class EnsureOrgPrebuildSetupConsumer(
 
         var elapsedMs = timeProvider.GetElapsedTime(started).TotalMilliseconds;
         LogBatch(logger, commands.Count, summary.Memberships, summary.Groups, summary.GroupMemberships, summary.AlreadyThere,
-            summary.Gone, superseded.Count, summary.Paused, failures.Count, result?.SetWise ?? true, elapsedMs);
+            summary.Gone, summary.NotNeeded, superseded.Count, summary.Paused, failures.Count, result?.SetWise ?? true, elapsedMs);
     }
 
     /// <summary>
@@ -123,19 +123,19 @@ public sealed partial class EnsureOrgPrebuildSetupConsumer(
         }
     }
 
-    private readonly record struct BatchSummary(int Memberships, int Groups, int GroupMemberships, int AlreadyThere, int Gone, int Paused)
+    private readonly record struct BatchSummary(int Memberships, int Groups, int GroupMemberships, int AlreadyThere, int Gone, int NotNeeded, int Paused)
     {
         public BatchSummary(IReadOnlyCollection<OrgPrebuildSetupEnsured> entries)
             : this(entries.Count(e => e.MembershipCreated), entries.Count(e => e.GroupCreated), entries.Count(e => e.GroupMembershipCreated),
                 entries.Sum(e => e.UniqueViolationsTolerated), entries.Count(e => e.Outcome == EnsureOutcomes.OrganizationGone),
-                entries.Count(e => e.Outcome == EnsureOutcomes.Paused))
+                entries.Count(e => e.Outcome == EnsureOutcomes.NotNeeded), entries.Count(e => e.Outcome == EnsureOutcomes.Paused))
         {
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Ensured a batch of {CommandCount} commands: created {MembershipsCreated} memberships, {GroupsCreated} groups, {GroupMembershipsCreated} group memberships; {RowsAlreadyThere} rows already there; {OrganizationsGone} organizations gone; {Superseded} superseded; {Paused} held back by Coder's pause; {Isolated} sent again alone; set-wise {SetWise}; in {DurationMs:F1} ms")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ensured a batch of {CommandCount} commands: created {MembershipsCreated} memberships, {GroupsCreated} groups, {GroupMembershipsCreated} group memberships; {RowsAlreadyThere} rows already there; {OrganizationsGone} organizations gone; {NotNeeded} no longer needing it; {Superseded} superseded; {Paused} held back by Coder's pause; {Isolated} sent again alone; set-wise {SetWise}; in {DurationMs:F1} ms")]
     private static partial void LogBatch(ILogger logger, int commandCount, int membershipsCreated, int groupsCreated, int groupMembershipsCreated,
-        int rowsAlreadyThere, int organizationsGone, int superseded, int paused, int isolated, bool setWise, double durationMs);
+        int rowsAlreadyThere, int organizationsGone, int notNeeded, int superseded, int paused, int isolated, bool setWise, double durationMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Superseded} EnsureOrgPrebuildSetup commands name another prebuilds user or group than configured; requesting a fresh reconciliation of their organizations instead")]
     private static partial void LogSuperseded(ILogger logger, int superseded);

@@ -48,7 +48,7 @@ public sealed class PrebuildsMetrics
             "1 while Coder's administrators have paused prebuilds reconciliation and the service holds back its writes, 0 otherwise.");
         changeFeedSnapshots = meter.CreateCounter<long>("prebuilds.change_feed.snapshots", "{snapshot}",
             "Reconciliations of every organization the change feed requested when it began to stream (each (re)connection).");
-        ensures = meter.CreateCounter<long>("prebuilds.ensures", "{command}", "EnsureOrgPrebuildSetup commands handled, by outcome (ensured, organization-gone, superseded, failed).");
+        ensures = meter.CreateCounter<long>("prebuilds.ensures", "{command}", "EnsureOrgPrebuildSetup commands handled, by outcome (ensured, organization-gone, not-needed, superseded, paused, failed).");
     }
 
     public void Reconciled(bool queried, int requestsCovered, int organizations, int commands, TimeSpan duration)

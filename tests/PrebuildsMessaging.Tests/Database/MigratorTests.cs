@@ -65,7 +65,7 @@ public sealed class MigratorTests(PostgresServer server) : IClassFixture<Postgre
 
         await Task.WhenAll(migrators.Select(m => m.MigrateAsync(new MigrationRequest(WithDevSchema: true), CancellationToken.None)));
 
-        Assert.Equal(3, await db.ScalarAsync<long>("SELECT count(*) FROM prebuilds_messaging.schema_versions")); // two of Coder's development schema, one of ours
+        Assert.Equal(4, await db.ScalarAsync<long>("SELECT count(*) FROM prebuilds_messaging.schema_versions")); // three of Coder's development schema, one of ours
     }
 
     [Fact]

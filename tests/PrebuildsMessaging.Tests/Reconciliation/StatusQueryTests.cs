@@ -91,6 +91,22 @@ public sealed class StatusQueryTests(PostgresServer server) : IClassFixture<Post
     }
 
     [Fact]
+    public async Task An_organization_whose_prebuild_templates_are_all_deleted_is_left_alone()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        var organization = await db.Seed.OrganizationWithPrebuildsAsync();
+        var other = await db.Seed.OrganizationWithPrebuildsAsync();
+        await db.ExecuteAsync("UPDATE templates SET deleted = true WHERE organization_id = @organization", new { organization });
+
+        var (tally, outcomes) = await db.ReconcileOnceAsync();
+
+        Assert.Equal(1, tally.OrganizationsChecked); // the other one only
+        Assert.Equal(other, Assert.Single(outcomes).OrganizationId);
+        Assert.False(await db.Seed.HasMembershipAsync(organization, db.PrebuildsUserId));
+        Assert.Equal(0, await db.Seed.GroupCountAsync(organization));
+    }
+
+    [Fact]
     public async Task An_organization_with_a_thousand_presets_is_one_row_and_one_write()
     {
         await using var db = await server.CreateDatabaseAsync();

@@ -16,6 +16,15 @@
 -- A foreign-key violation (an organization, the group or the user gone since the read) fails the whole statement:
 -- the caller then runs it for one organization at a time to tell which.
 --
+-- Only an organization that still needs the setup when the statement runs is written: not deleted, with a template
+-- that is not deleted and has a preset asking for prebuilds. An administrator empties an organization in that order
+-- (its templates, then its groups and members, then the organization, as Coder's trigger
+-- protect_deleting_organizations demands), so a command read before the templates went writes nothing back behind
+-- them. The check and the write are one statement; what it cannot see is a template deletion that commits while
+-- this statement runs (a few milliseconds). Locking the templates (FOR SHARE) would close that too, but needs UPDATE
+-- on Coder's templates, which the least-privilege role does not have. Any other organization comes back with
+-- still_needed false (and organization_exists).
+--
 -- The first column is Coder's pause of prebuilds reconciliation when @HonourPause: while it is on, nothing is
 -- written and one row comes back with paused true and NULL organization columns.
 WITH coder_pause AS (
@@ -25,13 +34,35 @@ WITH coder_pause AS (
     FROM (SELECT DISTINCT hashtextextended(id::text, 0) AS key FROM unnest(@OrganizationIds::uuid[]) AS ids(id)) k
     WHERE NOT (SELECT paused FROM coder_pause)
     ORDER BY k.key
+), live AS (
+    SELECT locked.organization_id
+    FROM (
+        SELECT t.organization_id
+        FROM templates t
+        JOIN organizations o ON o.id = t.organization_id
+        WHERE t.organization_id = ANY (@OrganizationIds::uuid[])
+          AND NOT t.deleted
+          AND NOT o.deleted
+          AND EXISTS (
+              SELECT 1 FROM template_versions tv
+              JOIN template_version_presets tvp ON tvp.template_version_id = tv.id
+              WHERE tv.template_id = t.id AND tvp.desired_instances IS NOT NULL)
+          AND NOT (SELECT paused FROM coder_pause)
+          AND (SELECT count(*) FROM organization_locks) >= 0 -- after the advisory locks
+    ) locked
+    GROUP BY locked.organization_id
+), not_needed AS (
+    SELECT ids.id AS organization_id, EXISTS (SELECT 1 FROM organizations o WHERE o.id = ids.id) AS organization_exists
+    FROM (SELECT DISTINCT id FROM unnest(@OrganizationIds::uuid[]) AS u(id)) ids
+    WHERE NOT (SELECT paused FROM coder_pause)
+      AND ids.id NOT IN (SELECT organization_id FROM live)
 ), wanted AS (
     SELECT w.*
     FROM unnest(@OrganizationIds::uuid[], @HasPrebuildUser::boolean[], @PrebuildsGroupIds::uuid[],
                 @HasPrebuildUserInGroup::boolean[], @NewGroupIds::uuid[])
          AS w(organization_id, has_prebuild_user, prebuilds_group_id, has_prebuild_user_in_group, new_group_id)
     WHERE NOT (SELECT paused FROM coder_pause)
-      AND (SELECT count(*) FROM organization_locks) >= 0 -- every lock is held before any row is wanted
+      AND w.organization_id IN (SELECT organization_id FROM live) -- every lock is held before any row is wanted
 ), memberships AS (
     INSERT INTO organization_members (organization_id, user_id, created_at, updated_at, roles)
     SELECT w.organization_id, @UserId::uuid, @Now::timestamptz, @Now::timestamptz, '{}'::text[]
@@ -81,8 +112,13 @@ SELECT p.paused,
        t.group_created,
        t.group_id,
        t.needs_group_membership AND t.group_id IS NOT NULL AS needed_group_membership,
-       gm.group_id IS NOT NULL AS group_membership_created
+       gm.group_id IS NOT NULL AS group_membership_created,
+       true AS still_needed,
+       true AS organization_exists
 FROM coder_pause p
 LEFT JOIN targets t ON true
 LEFT JOIN memberships m ON m.organization_id = t.organization_id
-LEFT JOIN group_memberships gm ON gm.group_id = t.group_id;
+LEFT JOIN group_memberships gm ON gm.group_id = t.group_id
+UNION ALL
+SELECT false, n.organization_id, false, false, false, false, NULL, false, false, false, n.organization_exists
+FROM not_needed n;

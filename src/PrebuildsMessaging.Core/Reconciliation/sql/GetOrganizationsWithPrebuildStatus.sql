@@ -4,8 +4,11 @@
 -- prebuilds user's membership, the prebuilds group's id (NULL when missing), and the user's
 -- membership of that group.
 --
--- The same set of organizations as Coder's query of this name, with one intended difference:
--- soft-deleted organizations (deleted = true) are left out.
+-- The same set of organizations as Coder's query of this name, with two intended differences:
+-- soft-deleted organizations (deleted = true) are left out, and so are presets of soft-deleted templates
+-- (Coder's reconciler builds no prebuilds for them, and counting them would write the setup back into an
+-- organization its administrator is emptying to delete it, which Coder's trigger protect_deleting_organizations
+-- then refuses to delete).
 -- @OrganizationIds NULL means every organization; otherwise only those ids. The service runs this form for
 -- scoped reads; for every organization it runs GetAllOrganizationsWithPrebuildStatus, below, which is faster there.
 --
@@ -40,6 +43,7 @@ WITH coder_pause AS (
           JOIN template_versions tv ON tv.template_id = t.id
           JOIN template_version_presets tvp ON tvp.template_version_id = tv.id
           WHERE t.organization_id = o.id
+            AND NOT t.deleted
             -- Repeats the scope on templates so that a scoped query starts from the scoped templates
             -- instead of joining every preset first (templates has no index on organization_id alone).
             AND (@OrganizationIds::uuid[] IS NULL OR t.organization_id = ANY (@OrganizationIds::uuid[]))
@@ -61,7 +65,7 @@ ORDER BY st.organization_name, st.organization_id;
 -- Coder's DISTINCT over the four-way join on the same data, with or without the index.
 -- The first column, reconciliation_paused, is Coder's pause of prebuilds reconciliation (as in
 -- GetOrganizationsWithPrebuildStatus); at least one row, with NULL organization columns when there is none.
--- Soft-deleted organizations (deleted = true) are left out.
+-- Soft-deleted organizations (deleted = true) and the presets of soft-deleted templates are left out.
 WITH coder_pause AS (
     -- Coder's own pause, in this same statement: a converged pass stays one statement.
     SELECT prebuilds_messaging.coder_reconciliation_paused() AS paused
@@ -70,6 +74,7 @@ WITH coder_pause AS (
     FROM templates t
     WHERE (SELECT coalesce(bool_or(i.indisvalid), false) FROM pg_index i
            WHERE i.indexrelid = to_regclass('prebuilds_messaging_presets_prebuilds_idx'))
+      AND NOT t.deleted
       AND EXISTS (
           SELECT 1
           FROM template_versions tv
@@ -85,6 +90,7 @@ WITH coder_pause AS (
     WHERE NOT (SELECT coalesce(bool_or(i.indisvalid), false) FROM pg_index i
                WHERE i.indexrelid = to_regclass('prebuilds_messaging_presets_prebuilds_idx'))
       AND tvp.desired_instances IS NOT NULL
+      AND NOT t.deleted
 ), statuses AS (
     SELECT
         o.id AS organization_id,
