@@ -55,13 +55,14 @@ public static class WorkerExtensions
         services.AddHostedService<ChangeFeedReader>();
         services.AddHostedService<ChangeFeedLagMonitor>();
 
-        // Health and metrics: the service's meters (and MassTransit's), the PostgreSQL check, the recommended
+        // Health and metrics: the service's meters (and MassTransit's, and .NET's own System.Runtime: GC heap, memory,
+        // CPU, thread pool), the PostgreSQL check, the recommended
         // index's watch, and the optional listener that serves them.
         services.AddOptions<HealthOptions>().Bind(configuration.GetSection(HealthOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<HealthOptions>, HealthOptionsValidator>();
         services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(PrebuildsMetrics.MeterName, "MassTransit")
+            .AddMeter(PrebuildsMetrics.MeterName, "MassTransit", "System.Runtime")
             .AddPrometheusExporter());
         services.AddHostedService<RecommendedIndexMonitor>();
         services.AddHostedService<ObservabilityServer>();

@@ -72,14 +72,15 @@ internal static class SoakReport
                 F($"{workers.UnexpectedExits.Count}") + string.Concat(workers.UnexpectedExits.Take(10).Select(e => "\n      " + e))));
             var measured = workers.Lifetimes
                 .Where(l => l.Ended is null && Settings.Duration >= TimeSpan.FromMinutes(10) && l.Started <= TimeSpan.FromMinutes(5))
-                .Select(l => (l, From: l.Rss.FirstOrDefault(s => s.At >= TimeSpan.FromMinutes(5)), To: l.Rss.LastOrDefault()))
+                .Select(l => (l, From: l.Rss.FirstOrDefault(s => s.At >= TimeSpan.FromMinutes(5)), To: l.Rss.LastOrDefault(s => s.At <= Settings.Duration)))
                 .Where(x => x.From.Bytes > 0 && x.To.Bytes > 0)
                 .ToList();
             Checks.Add(("each worker's RSS grows by at most 10% from minute 5 to the end",
                 measured.All(x => x.To.Bytes <= x.From.Bytes * 1.10),
                 measured.Count == 0
                     ? "not measured: no worker process lived from minute 5 to the end (the soak is shorter than 10 minutes, or every process was restarted)"
-                    : string.Join("; ", measured.Select(x => F($"worker {x.l.Worker + 1} (pid {x.l.Pid}) {x.From.Bytes / 1048576.0:F0} MB at {x.From.At:mm\\:ss} → {x.To.Bytes / 1048576.0:F0} MB at {x.To.At:mm\\:ss} ({(x.To.Bytes / (double)x.From.Bytes - 1) * 100:+0.0;-0.0}%)")))));
+                    : string.Join("; ", measured.Select(x => F($"worker {x.l.Worker + 1} (pid {x.l.Pid}) {x.From.Bytes / 1048576.0:F0} MB at {x.From.At:mm\\:ss} → {x.To.Bytes / 1048576.0:F0} MB at {x.To.At:mm\\:ss} ({(x.To.Bytes / (double)x.From.Bytes - 1) * 100:+0.0;-0.0}%); GC heap after the last collection {Heap(x.l, x.From.At)} → {Heap(x.l, x.To.At)}")))
+                    + " (every 10 s in memory.csv)"));
             var coder = IdleStatements.Where(s => s.Kind == "coder").Sum(s => s.Calls);
             var quartz = IdleStatements.Where(s => s.Kind == "quartz").Sum(s => s.Calls);
             var bookkeeping = IdleStatements.Where(s => s.Kind == "bookkeeping").Sum(s => s.Calls);
@@ -91,6 +92,11 @@ internal static class SoakReport
                       + string.Concat(IdleStatements.Take(12).Select(s => F($"\n      {s.Calls}× ({s.Kind}) {s.Text}")))));
         }
     }
+
+    /// <summary>The GC heap sampled nearest to a time, in MB.</summary>
+    private static string Heap(SoakWorkers.Lifetime lifetime, TimeSpan at) => lifetime.GcHeap.Count == 0
+        ? "n/a"
+        : (lifetime.GcHeap.MinBy(s => (s.At - at).Duration()).Bytes / 1048576.0).ToString("F0", CultureInfo.InvariantCulture) + " MB";
 
     public static string Write(Result result, SoakWorkload workload, SoakChecker checker, SoakWorkers workers, SoakBursts bursts)
     {

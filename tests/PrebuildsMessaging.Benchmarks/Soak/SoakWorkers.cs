@@ -26,8 +26,10 @@ internal sealed class SoakWorkers : IAsyncDisposable
     }
 
     /// <summary>Each process a worker ran as: when it started and ended, its exit, and its resident set over time.</summary>
-    public sealed class Lifetime(int worker, int pid, TimeSpan started)
+    public sealed class Lifetime(int worker, int pid, TimeSpan started, int metricsPort)
     {
+        public int MetricsPort { get; } = metricsPort;
+
         public int Worker { get; } = worker;
 
         public int Pid { get; } = pid;
@@ -39,6 +41,9 @@ internal sealed class SoakWorkers : IAsyncDisposable
         public string? Exit { get; set; }
 
         public List<(TimeSpan At, long Bytes)> Rss { get; } = [];
+
+        /// <summary>The GC heap after the last collection (all generations), from the worker's /metrics.</summary>
+        public List<(TimeSpan At, long Bytes)> GcHeap { get; } = [];
     }
 
     public IReadOnlyList<Lifetime> Lifetimes => slots.SelectMany(s => s.Lifetimes).OrderBy(l => l.Started).ToList();
@@ -118,7 +123,8 @@ internal sealed class SoakWorkers : IAsyncDisposable
         info.Environment["RabbitMq__ManagementUrl"] = settings.ManagementUrls;
         info.Environment["Bus__QuorumQueues"] = "true";
         info.Environment["ChangeFeed__Enabled"] = "true";
-        info.Environment["Health__Urls"] = $"http://127.0.0.1:{BenchmarkWorker.FreePort()}";
+        var metricsPort = BenchmarkWorker.FreePort();
+        info.Environment["Health__Urls"] = $"http://127.0.0.1:{metricsPort}";
         info.Environment["Logging__Console__TimestampFormat"] = "HH:mm:ss.fff ";
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
@@ -147,7 +153,7 @@ internal sealed class SoakWorkers : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var lifetime = new Lifetime(index, process.Id, clock.Elapsed);
+        var lifetime = new Lifetime(index, process.Id, clock.Elapsed, metricsPort);
         process.Exited += (_, _) =>
         {
             lifetime.Ended = clock.Elapsed;
@@ -206,6 +212,7 @@ internal sealed class SoakWorkers : IAsyncDisposable
             if (sample)
             {
                 sampled = clock.Elapsed;
+                await SampleGcHeapsAsync();
             }
 
             try
@@ -218,6 +225,49 @@ internal sealed class SoakWorkers : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Each live worker's GC heap from its /metrics, and a line per worker in memory.csv (elapsed s, worker, pid, RSS MB, GC heap MB).</summary>
+    private async Task SampleGcHeapsAsync()
+    {
+        foreach (var slot in slots)
+        {
+            Lifetime lifetime;
+            lock (slot)
+            {
+                if (slot.Process is not { HasExited: false } || slot.Lifetimes.Count == 0)
+                {
+                    continue;
+                }
+
+                lifetime = slot.Lifetimes[^1];
+            }
+
+            long? heap = null;
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                var text = await Http.GetStringAsync(new Uri($"http://127.0.0.1:{lifetime.MetricsPort}/metrics"), timeout.Token);
+                var values = text.Split('\n').Where(l => l.StartsWith("dotnet_gc_last_collection_heap_size_bytes{", StringComparison.Ordinal))
+                    .Select(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture)).ToList();
+                heap = values.Count > 0 ? (long)values.Sum() : null;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or FormatException)
+            {
+                // paused, starting or gone: no sample this time
+            }
+
+            if (heap is { } bytes)
+            {
+                lifetime.GcHeap.Add((clock.Elapsed, bytes));
+            }
+
+            var rss = lifetime.Rss.Count > 0 ? lifetime.Rss[^1].Bytes : 0;
+            await File.AppendAllTextAsync(Path.Combine(settings.OutputDirectory, "memory.csv"), string.Create(CultureInfo.InvariantCulture,
+                $"{clock.Elapsed.TotalSeconds:F0},{lifetime.Worker + 1},{lifetime.Pid},{rss / 1048576.0:F1},{(heap ?? 0) / 1048576.0:F1}\n"));
+        }
+    }
+
+    private static readonly HttpClient Http = new();
 
     private static long? Rss(int pid)
     {
