@@ -6,8 +6,8 @@ namespace PrebuildsMessaging.Tests.Ensure;
 /// <summary>
 /// Coder's administrators delete an organization in the order Coder's trigger protect_deleting_organizations demands:
 /// its templates, then its groups other than Everyone and its members other than the owner, then the organization.
-/// Found by the fault soak: a command read before the templates went, handled after the prebuilds group went, wrote
-/// the group back, and Coder's own soft delete of the organization then failed.
+/// Found while building the fault soak's workload: a command read before the templates went, handled after the
+/// prebuilds group went, wrote the group back, and Coder's own soft delete of the organization then failed.
 /// </summary>
 public sealed class OrganizationDeletionTests(PostgresServer server) : IClassFixture<PostgresServer>
 {
