@@ -226,7 +226,7 @@ internal sealed class SoakWorkers : IAsyncDisposable
         }
     }
 
-    /// <summary>Each live worker's GC heap from its /metrics, and a line per worker in memory.csv (elapsed s, worker, pid, RSS MB, GC heap MB).</summary>
+    /// <summary>Each live worker's GC heap from its /metrics, and a line per worker in memory.csv (elapsed s, worker, pid, RSS MB, GC heap MB, GC committed MB).</summary>
     private async Task SampleGcHeapsAsync()
     {
         foreach (var slot in slots)
@@ -243,13 +243,20 @@ internal sealed class SoakWorkers : IAsyncDisposable
             }
 
             long? heap = null;
+            long? committed = null;
             try
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                var text = await Http.GetStringAsync(new Uri($"http://127.0.0.1:{lifetime.MetricsPort}/metrics"), timeout.Token);
-                var values = text.Split('\n').Where(l => l.StartsWith("dotnet_gc_last_collection_heap_size_bytes{", StringComparison.Ordinal))
-                    .Select(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture)).ToList();
-                heap = values.Count > 0 ? (long)values.Sum() : null;
+                var lines = (await Http.GetStringAsync(new Uri($"http://127.0.0.1:{lifetime.MetricsPort}/metrics"), timeout.Token)).Split('\n');
+                long? Sum(string metric)
+                {
+                    var values = lines.Where(l => l.StartsWith(metric, StringComparison.Ordinal) && (l.Length > metric.Length && l[metric.Length] is '{' or ' '))
+                        .Select(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture)).ToList();
+                    return values.Count > 0 ? (long)values.Sum() : null;
+                }
+
+                heap = Sum("dotnet_gc_last_collection_heap_size_bytes");
+                committed = Sum("dotnet_gc_last_collection_memory_committed_size_bytes");
             }
             catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or FormatException)
             {
@@ -263,7 +270,7 @@ internal sealed class SoakWorkers : IAsyncDisposable
 
             var rss = lifetime.Rss.Count > 0 ? lifetime.Rss[^1].Bytes : 0;
             await File.AppendAllTextAsync(Path.Combine(settings.OutputDirectory, "memory.csv"), string.Create(CultureInfo.InvariantCulture,
-                $"{clock.Elapsed.TotalSeconds:F0},{lifetime.Worker + 1},{lifetime.Pid},{rss / 1048576.0:F1},{(heap ?? 0) / 1048576.0:F1}\n"));
+                $"{clock.Elapsed.TotalSeconds:F0},{lifetime.Worker + 1},{lifetime.Pid},{rss / 1048576.0:F1},{(heap ?? 0) / 1048576.0:F1},{(committed ?? 0) / 1048576.0:F1}\n"));
         }
     }
 
