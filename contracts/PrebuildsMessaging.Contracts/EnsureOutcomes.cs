@@ -10,8 +10,8 @@ public static class EnsureOutcomes
     public const string OrganizationGone = "organization-gone";
 
     /// <summary>
-    /// The organization no longer needs the setup when the command is handled: it was deleted, or none of its templates
-    /// that are not deleted asks for prebuilds any more. Nothing was written.
+    /// The organization can no longer use the setup when the command is handled: it was deleted, or every one of its
+    /// templates was (as Coder requires before an organization is deleted). Nothing was written.
     /// </summary>
     public const string NotNeeded = "not-needed";
 

@@ -16,8 +16,8 @@ namespace PrebuildsMessaging.Core.Ensure;
 /// organization can tell apart are found when the statement fails for a batch:
 /// <list type="bullet">
 /// <item>the organization is gone (a foreign key, or the statement finds no row of it): outcome organization-gone;</item>
-/// <item>the organization no longer needs the setup (deleted, or no template that is not deleted asks for prebuilds):
-/// outcome not-needed, nothing written;</item>
+/// <item>the organization can no longer use the setup (deleted, or every template of it deleted): outcome not-needed,
+/// nothing written;</item>
 /// <item>its group vanished after the read: the group is created again, once;</item>
 /// <item>the prebuilds user is missing: <see cref="PrebuildsUserMissingException"/> for the whole batch;</item>
 /// <item>any other error of its own (a row refused): that organization fails alone. When every organization fails

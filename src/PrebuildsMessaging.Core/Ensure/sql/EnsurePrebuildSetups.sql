@@ -16,14 +16,15 @@
 -- A foreign-key violation (an organization, the group or the user gone since the read) fails the whole statement:
 -- the caller then runs it for one organization at a time to tell which.
 --
--- Only an organization that still needs the setup when the statement runs is written: not deleted, with a template
--- that is not deleted and has a preset asking for prebuilds. An administrator empties an organization in that order
--- (its templates, then its groups and members, then the organization, as Coder's trigger
--- protect_deleting_organizations demands), so a command read before the templates went writes nothing back behind
--- them. The check and the write are one statement; what it cannot see is a template deletion that commits while
--- this statement runs (a few milliseconds). Locking the templates (FOR SHARE) would close that too, but needs UPDATE
--- on Coder's templates, which the least-privilege role does not have. Any other organization comes back with
--- still_needed false (and organization_exists).
+-- Only an organization that can still use the setup when the statement runs is written: not deleted, with a template
+-- that is not deleted (found through Coder's partial index on templates (organization_id, lower(name)) WHERE NOT
+-- deleted; that its presets ask for prebuilds is the status read's to say). Coder's trigger
+-- protect_deleting_organizations lets an organization be deleted only once all its templates are, and then its
+-- groups other than Everyone and its members other than the owner; so a command read before the templates went writes
+-- nothing back behind the administrator. The check and the write are one statement; what it cannot see is a template
+-- deletion that commits while this statement runs (a few milliseconds). Locking the templates (FOR SHARE) would close
+-- that too, but needs UPDATE on Coder's templates, which the least-privilege role does not have. Any other
+-- organization comes back with still_needed false (and organization_exists).
 --
 -- The first column is Coder's pause of prebuilds reconciliation when @HonourPause: while it is on, nothing is
 -- written and one row comes back with paused true and NULL organization columns.
@@ -35,22 +36,14 @@ WITH coder_pause AS (
     WHERE NOT (SELECT paused FROM coder_pause)
     ORDER BY k.key
 ), live AS (
-    SELECT locked.organization_id
-    FROM (
-        SELECT t.organization_id
-        FROM templates t
-        JOIN organizations o ON o.id = t.organization_id
-        WHERE t.organization_id = ANY (@OrganizationIds::uuid[])
-          AND NOT t.deleted
-          AND NOT o.deleted
-          AND EXISTS (
-              SELECT 1 FROM template_versions tv
-              JOIN template_version_presets tvp ON tvp.template_version_id = tv.id
-              WHERE tv.template_id = t.id AND tvp.desired_instances IS NOT NULL)
-          AND NOT (SELECT paused FROM coder_pause)
-          AND (SELECT count(*) FROM organization_locks) >= 0 -- after the advisory locks
-    ) locked
-    GROUP BY locked.organization_id
+    SELECT DISTINCT t.organization_id
+    FROM templates t
+    JOIN organizations o ON o.id = t.organization_id
+    WHERE t.organization_id = ANY (@OrganizationIds::uuid[])
+      AND NOT t.deleted
+      AND NOT o.deleted
+      AND NOT (SELECT paused FROM coder_pause)
+      AND (SELECT count(*) FROM organization_locks) >= 0 -- after the advisory locks
 ), not_needed AS (
     SELECT ids.id AS organization_id, EXISTS (SELECT 1 FROM organizations o WHERE o.id = ids.id) AS organization_exists
     FROM (SELECT DISTINCT id FROM unnest(@OrganizationIds::uuid[]) AS u(id)) ids
