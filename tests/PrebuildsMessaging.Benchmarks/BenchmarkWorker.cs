@@ -113,6 +113,27 @@ internal sealed partial class BenchmarkWorker : IAsyncDisposable
         }
     }
 
+    /// <summary><c>migrate --with-dev-schema --with-change-feed --with-recommended-index</c> as its own process: Coder's tables, the change feed's publication, the index.</summary>
+    public static async Task MigrateAsync(string app, string connectionString)
+    {
+        var info = new ProcessStartInfo("dotnet",
+            [Path.Combine(app, "PrebuildsMessaging.dll"), "migrate", "--with-dev-schema", "--with-change-feed", "--with-recommended-index"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment["ConnectionStrings__Postgres"] = connectionString;
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start migrate");
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"migrate failed: {await errors}");
+        }
+    }
+
     internal static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

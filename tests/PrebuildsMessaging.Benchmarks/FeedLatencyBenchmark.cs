@@ -33,7 +33,7 @@ internal static class FeedLatencyBenchmark
 
         var connectionString = new NpgsqlConnectionStringBuilder(settings.AdminConnectionString) { Database = Database }.ConnectionString;
         Console.WriteLine($"Change feed: migrate --with-dev-schema --with-change-feed --with-recommended-index on {Database}");
-        await MigrateAsync(settings.App, connectionString);
+        await BenchmarkWorker.MigrateAsync(settings.App, connectionString);
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         await LargeDatasetSeeder.SeedAsync(dataSource, settings.FeedOrganizations, templates: 10, versions: 10, presets: 50, prebuildEvery: 10);
         long presets;
@@ -189,24 +189,4 @@ internal static class FeedLatencyBenchmark
 
     public static string Describe(IReadOnlyList<double> sorted) => string.Create(CultureInfo.InvariantCulture,
         $"p50 {Percentile(sorted, 0.50):F1} ms, p95 {Percentile(sorted, 0.95):F1} ms, p99 {Percentile(sorted, 0.99):F1} ms, max {sorted[^1]:F1} ms");
-
-    private static async Task MigrateAsync(string app, string connectionString)
-    {
-        var info = new ProcessStartInfo("dotnet",
-            [Path.Combine(app, "PrebuildsMessaging.dll"), "migrate", "--with-dev-schema", "--with-change-feed", "--with-recommended-index"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.Environment["ConnectionStrings__Postgres"] = connectionString;
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start migrate");
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"migrate failed: {await errors}");
-        }
-    }
 }

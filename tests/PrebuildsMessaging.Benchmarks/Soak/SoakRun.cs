@@ -85,24 +85,7 @@ internal static class SoakRun
 
         var connectionString = new NpgsqlConnectionStringBuilder(settings.AdminConnectionString) { Database = SoakSettings.Database }.ConnectionString;
         Console.WriteLine($"Soak: migrate --with-dev-schema --with-change-feed --with-recommended-index on {SoakSettings.Database}");
-        var info = new ProcessStartInfo("dotnet",
-            [Path.Combine(settings.App, "PrebuildsMessaging.dll"), "migrate", "--with-dev-schema", "--with-change-feed", "--with-recommended-index"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.Environment["ConnectionStrings__Postgres"] = connectionString;
-        using (var process = Process.Start(info) ?? throw new InvalidOperationException("could not start migrate"))
-        {
-            var errors = process.StandardError.ReadToEndAsync();
-            await process.StandardOutput.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"migrate failed: {await errors}");
-            }
-        }
+        await BenchmarkWorker.MigrateAsync(settings.App, connectionString);
 
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         await using var soak = await dataSource.OpenConnectionAsync();
