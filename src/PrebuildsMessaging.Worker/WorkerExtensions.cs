@@ -175,15 +175,17 @@ public static class WorkerExtensions
 
     private static void ConfigureQuartz(IQuartzBuilder q, ScheduleOptions schedule, IConfiguration configuration)
     {
-        // At idle, Quartz's clustered store is the worker's only chatter on Coder's database: keep it to about one
-        // statement a minute. The scheduler thread sleeps up to the next firing (at most 5 min) instead of polling
-        // every 30 s; a replica checks in every 5 min, so a replica that died holding the next firing has it
-        // recovered by another at that one's first check-in after the dead one's was due (at most about 10 min late);
-        // misfires are looked for every 5 min (a late firing still runs at once, FireAndProceed).
-        var quiet = TimeSpan.FromMinutes(5);
+        // At idle, Quartz's clustered store is the worker's only chatter on Coder's database: keep it under two
+        // statements a minute. The scheduler thread sleeps up to the next firing (at most 5 min) instead of polling
+        // every 30 s. A replica checks in, and looks for misfires, every 10 min: a replica that died holding the next
+        // firing has it taken over by another at that one's first check-in after the dead one's was due (at most
+        // about 20 min late; the change events and the change feed do not wait for it); a late firing still runs at
+        // once (FireAndProceed).
+        var sleep = TimeSpan.FromMinutes(5);
+        var bookkeeping = TimeSpan.FromMinutes(10);
         q.ConfigureScheduler(o =>
         {
-            o.IdleWaitTime = quiet;
+            o.IdleWaitTime = sleep;
             o.InstanceName = "prebuilds-messaging";
             if (schedule.Store == ScheduleStore.Postgres)
             {
@@ -201,12 +203,12 @@ public static class WorkerExtensions
                     o.TablePrefix = QuartzSchema.TablePrefix;
                     o.SchemaProvisioning = SchemaProvisioning.Validate; // `migrate` creates the tables
                     o.UseDbLocks = true; // row locks in qrtz_locks: one replica acquires each firing
-                    o.MisfireHandlerFrequency = quiet;
+                    o.MisfireHandlerFrequency = bookkeeping;
                 });
                 store.UseSystemTextJsonSerializer();
                 store.UseClustering(c =>
                 {
-                    c.CheckinInterval = quiet;
+                    c.CheckinInterval = bookkeeping;
                     c.CheckinMisfireThreshold = TimeSpan.FromSeconds(30);
                 });
             });

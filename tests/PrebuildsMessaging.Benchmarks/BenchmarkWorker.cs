@@ -18,10 +18,23 @@ internal sealed partial class BenchmarkWorker : IAsyncDisposable
     private int reconciliations;
     private bool disposed;
 
-    private BenchmarkWorker(Process process, StreamWriter log)
+    private static readonly HttpClient Http = new();
+    private readonly int metricsPort;
+
+    private BenchmarkWorker(Process process, StreamWriter log, int metricsPort)
     {
         this.process = process;
         this.log = log;
+        this.metricsPort = metricsPort;
+    }
+
+    /// <summary>The worker's time in the JIT and in GC pauses so far, from its /metrics (the System.Runtime meter).</summary>
+    public async Task<(double JitSeconds, double GcPauseSeconds)> RuntimeTimesAsync()
+    {
+        var lines = (await Http.GetStringAsync(new Uri($"http://127.0.0.1:{metricsPort}/metrics"))).Split('\n');
+        double Value(string metric) => lines.Where(l => l.StartsWith(metric, StringComparison.Ordinal) && l.Length > metric.Length && l[metric.Length] is '{' or ' ')
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        return (Value("dotnet_jit_compilation_time_seconds_total"), Value("dotnet_gc_pause_time_seconds_total"));
     }
 
     /// <summary>Status queries the worker ran so far, from its summary lines.</summary>
@@ -69,14 +82,15 @@ internal sealed partial class BenchmarkWorker : IAsyncDisposable
         info.Environment["Schedule__RunAtStartup"] = "false";
         info.Environment["Logging__Console__TimestampFormat"] = "HH:mm:ss.fff "; // the log is a file read afterwards
         // Health and metrics stay on, as by default, on a port of their own.
-        info.Environment["Health__Urls"] = $"http://127.0.0.1:{FreePort()}";
+        var metricsPort = FreePort();
+        info.Environment["Health__Urls"] = $"http://127.0.0.1:{metricsPort}";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var worker = new BenchmarkWorker(process, new StreamWriter(logPath) { AutoFlush = true });
+        var worker = new BenchmarkWorker(process, new StreamWriter(logPath) { AutoFlush = true }, metricsPort);
         process.OutputDataReceived += (_, e) => worker.Read(e.Data);
         process.ErrorDataReceived += (_, e) => worker.Read(e.Data);
         process.Start();

@@ -18,7 +18,8 @@ namespace PrebuildsMessaging.Benchmarks;
 internal static class ColdRounds
 {
     /// <summary>One round: the worker's time and what each process spent meanwhile, and the loops' times.</summary>
-    public sealed record Round(double WorkerSeconds, TimeSpan WorkerCpu, TimeSpan BrokerCpu, TimeSpan DatabaseCpu, long WorkerPeakRss, double PsqlSeconds, double? LoopSeconds);
+    public sealed record Round(double WorkerSeconds, TimeSpan WorkerCpu, double WorkerJitSeconds, double WorkerGcPauseSeconds, TimeSpan BrokerCpu, TimeSpan DatabaseCpu,
+        long WorkerPeakRss, double PsqlSeconds, double? LoopSeconds);
 
     /// <summary>
     /// Runs the rounds on a database of its own; returns them, and with <paramref name="keepLastWorker"/> a worker
@@ -44,6 +45,7 @@ internal static class ColdRounds
             try
             {
                 var cpuBefore = worker.CpuTime;
+                var runtimeBefore = await worker.RuntimeTimesAsync();
                 var brokerCpuBefore = ProcessCpu.Of("beam.smp");
                 var databaseCpuBefore = ProcessCpu.Of("postgres");
                 var clock = Stopwatch.StartNew();
@@ -51,6 +53,7 @@ internal static class ColdRounds
                 await WaitForGroupMembersAsync(dataSource, organizations, settings.Timeout, $"{organizations:N0}, round {round}, worker");
                 var workerSeconds = clock.Elapsed.TotalSeconds;
                 var workerCpu = worker.CpuTime - cpuBefore;
+                var runtimeAfter = await worker.RuntimeTimesAsync();
                 var brokerCpu = ProcessCpu.Of("beam.smp") - brokerCpuBefore;
                 var databaseCpu = ProcessCpu.Of("postgres") - databaseCpuBefore;
                 var peakRss = worker.PeakRssBytes;
@@ -67,7 +70,8 @@ internal static class ColdRounds
                     loopSeconds = await CoderLoops.CSharpAsync(dataSource, prebuilds, organizations, $"{organizations:N0}, round {round}, C# loop");
                 }
 
-                var result = new Round(workerSeconds, workerCpu, brokerCpu, databaseCpu, peakRss, psqlSeconds, loopSeconds);
+                var result = new Round(workerSeconds, workerCpu, runtimeAfter.JitSeconds - runtimeBefore.JitSeconds,
+                    runtimeAfter.GcPauseSeconds - runtimeBefore.GcPauseSeconds, brokerCpu, databaseCpu, peakRss, psqlSeconds, loopSeconds);
                 var csharp = loopSeconds is { } l ? string.Create(CultureInfo.InvariantCulture, $", C# loop {organizations / l:F0}/s ({l / workerSeconds:F2}x)") : "";
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  {organizations:N0}, round {round}: worker {organizations / workerSeconds:F0}/s, psql loop {organizations / psqlSeconds:F0}/s ({psqlSeconds / workerSeconds:F2}x){csharp}"));
@@ -87,6 +91,18 @@ internal static class ColdRounds
             kept = await BenchmarkWorker.StartAsync(settings.App, connectionString, amqpUri, Path.Combine(Path.GetTempPath(), $"prebuilds-e2e-worker-{database}.log"));
             await BenchmarkWorker.ReconcileAsync(settings.App, connectionString, amqpUri);
             await WaitForGroupMembersAsync(dataSource, organizations, settings.Timeout, $"{organizations:N0}, converged again for what follows");
+
+            // The last rows can land before the pass logs its line: what follows counts the worker's passes.
+            var logged = Stopwatch.StartNew();
+            while (kept.Reconciliations < 1)
+            {
+                if (logged.Elapsed > settings.Timeout)
+                {
+                    throw new TimeoutException("The worker converged again but never logged its pass.");
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(20));
+            }
         }
 
         return (results, kept);

@@ -90,11 +90,12 @@ internal static class EndToEndBenchmark
                 if (settings.Idle > TimeSpan.Zero && statements.Available)
                 {
                     var wait = TimeSpan.FromMinutes(6);
-                    idle.Add(await IdleCost.MeasureAsync(admin, statements, 1, settings.Idle, wait));
+                    var interval = new PrebuildsMessaging.Worker.Schedule.ScheduleOptions().Interval;
+                    idle.Add(await IdleCost.MeasureAsync(admin, statements, 1, settings.Idle, interval, wait));
                     var connectionString = ColdRounds.ConnectionString(settings.AdminConnectionString, settings.Database);
                     await using var second = await BenchmarkWorker.StartAsync(settings.App, connectionString, amqpUri, Path.Combine(Path.GetTempPath(), "prebuilds-e2e-worker-replica-2.log"));
                     await using var third = await BenchmarkWorker.StartAsync(settings.App, connectionString, amqpUri, Path.Combine(Path.GetTempPath(), "prebuilds-e2e-worker-replica-3.log"));
-                    idle.Add(await IdleCost.MeasureAsync(admin, statements, 3, settings.Idle, wait));
+                    idle.Add(await IdleCost.MeasureAsync(admin, statements, 3, settings.Idle, interval, wait));
                 }
 
                 Report(settings, rounds, large, convergedPass, burstQueries, burstPublish, feed, idle);
@@ -166,6 +167,7 @@ internal static class EndToEndBenchmark
         }
 
         Console.WriteLine(F($"  worker CPU per organization    {Median(rounds.Select(r => r.WorkerCpu.TotalMilliseconds)) / n:F3} ms"));
+        Console.WriteLine(F($"  of it, in the JIT              {Median(rounds.Select(r => r.WorkerJitSeconds)):F2} s, in GC pauses {Median(rounds.Select(r => r.WorkerGcPauseSeconds)):F2} s (per round: {string.Join(", ", rounds.Select(r => F($"{r.WorkerJitSeconds:F2}/{r.WorkerGcPauseSeconds:F2}")))})"));
         Console.WriteLine(F($"  meanwhile, per organization    RabbitMQ {Median(rounds.Select(r => r.BrokerCpu.TotalMilliseconds)) / n:F3} ms CPU, PostgreSQL {Median(rounds.Select(r => r.DatabaseCpu.TotalMilliseconds)) / n:F3} ms CPU"));
         Console.WriteLine(F($"  worker peak RSS                {rounds.Max(r => r.WorkerPeakRss) / (1024.0 * 1024):F0} MB"));
         if (large.Count > 0)
@@ -177,6 +179,7 @@ internal static class EndToEndBenchmark
             Console.WriteLine($"  Coder's loop, psql             {Rate(size, l.PsqlSeconds)}");
             Console.WriteLine(F($"  ratio worker / psql loop       {l.PsqlSeconds / l.WorkerSeconds,8:F2}x"));
             Console.WriteLine(F($"  worker CPU per organization    {l.WorkerCpu.TotalMilliseconds / size:F3} ms"));
+            Console.WriteLine(F($"  of it, in the JIT              {l.WorkerJitSeconds:F2} s, in GC pauses {l.WorkerGcPauseSeconds:F2} s"));
             Console.WriteLine(F($"  worker peak RSS                {l.WorkerPeakRss / (1024.0 * 1024):F0} MB"));
         }
 
@@ -192,7 +195,8 @@ internal static class EndToEndBenchmark
 
         foreach (var window in idle)
         {
-            Console.WriteLine($"At idle, between two scheduled passes: {window.Describe()}");
+            Console.WriteLine($"At idle, the scheduled passes aside: {window.Describe()}");
+            Console.WriteLine("    in the window, the cut-out passes' statements included:");
             foreach (var (calls, text) in window.Detail.Take(12))
             {
                 Console.WriteLine($"    {calls}× {text}");

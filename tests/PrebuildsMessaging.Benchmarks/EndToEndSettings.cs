@@ -26,7 +26,7 @@ internal sealed record EndToEndSettings(
     public const string Usage =
         "e2e --connection CS --rabbitmq amqp://guest:guest@HOST:PORT/ --management http://HOST:PORT [--app DIR] [--psql PATH] [--organizations 10000] " +
         "[--large-organizations 100000] [--burst-events 1000] [--burst-organizations 50] [--database prebuilds_e2e] [--rounds 3] [--skip-loop] " +
-        "[--timeout-seconds 900] [--idle-seconds 120] [--feed-changes 200] [--feed-organizations 200 (5,000 presets each)] [--feed-steady-rate 200] [--feed-steady-seconds 30]";
+        "[--timeout-seconds 900] [--idle-seconds 600] [--feed-changes 200] [--feed-organizations 200 (5,000 presets each)] [--feed-steady-rate 200] [--feed-steady-seconds 30]";
 
     public static EndToEndSettings Parse(IReadOnlyList<string> args)
     {
@@ -67,7 +67,7 @@ internal sealed record EndToEndSettings(
             skipLoop,
             Int("--rounds", 3),
             TimeSpan.FromSeconds(Int("--timeout-seconds", 900)),
-            TimeSpan.FromSeconds(Int("--idle-seconds", 120)),
+            TimeSpan.FromSeconds(Int("--idle-seconds", 600)),
             Int("--feed-changes", 200),
             Int("--feed-organizations", 200),
             Int("--feed-steady-rate", 200),

@@ -31,13 +31,25 @@ PG_EXTRA_OPTS="-c shared_preload_libraries=pg_stat_statements -c wal_level=logic
   pg_native_start "$pg_state" "$pg_port" durable
 rabbit_cluster_start "$rabbit_state" "$amqp_base" "$management_base"
 
-echo "==> dotnet build (Release) and dotnet publish (linux-x64, ReadyToRun) into .local/soak-app"
+echo "==> dotnet build (Release)"
 dotnet build tests/PrebuildsMessaging.Benchmarks -c Release --nologo -v quiet
-dotnet publish src/PrebuildsMessaging/PrebuildsMessaging.csproj -c Release -r linux-x64 --self-contained false -o "$repo/.local/soak-app" --nologo -v quiet
+# The workers run as the image ships them. PREBUILDS_PUBLISHED_APP names a folder where this commit is published so
+# already (CI: the container lane's); otherwise it is published here.
+app="${PREBUILDS_PUBLISHED_APP:-}"
+if [ -z "$app" ]; then
+  app="$repo/.local/soak-app"
+  echo "==> dotnet publish (linux-x64, self-contained, composite ReadyToRun, as the image ships it) into .local/soak-app"
+  dotnet publish src/PrebuildsMessaging/PrebuildsMessaging.csproj -c Release -r linux-x64 --self-contained -o "$app" --nologo -v quiet
+elif [ ! -f "$app/PrebuildsMessaging.dll" ]; then
+  echo "PREBUILDS_PUBLISHED_APP=$app holds no published PrebuildsMessaging.dll" >&2
+  exit 2
+else
+  echo "==> the app as published in $app"
+fi
 echo "==> fault soak"
 dotnet tests/PrebuildsMessaging.Benchmarks/bin/Release/net10.0/PrebuildsMessaging.Benchmarks.dll soak \
   --connection "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres" \
   --amqp-ports "$amqp_base,$((amqp_base + 1)),$((amqp_base + 2))" \
   --management-ports "$management_base,$((management_base + 1)),$((management_base + 2))" \
-  --app "$repo/.local/soak-app" --repository "$repo" \
+  --app "$app" --repository "$repo" \
   --postgres-state "$pg_state" --rabbitmq-state "$rabbit_state" --output "$output" "$@"

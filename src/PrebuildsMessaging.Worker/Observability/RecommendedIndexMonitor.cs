@@ -5,7 +5,8 @@ using PrebuildsMessaging.Core.Database;
 namespace PrebuildsMessaging.Worker.Observability;
 
 /// <summary>
-/// Reads the recommended index's state at start and then every few minutes, for the
+/// Reads the recommended index's state at start and then every 30 minutes (an index is built or dropped by an
+/// operator, rarely; a read more often would be most of an idle worker's statements), for the
 /// <c>prebuilds.recommended_index.present</c> gauge. Logs one warning, with the cost and the command that
 /// creates it, when the index is missing at start or goes missing later; one line when it appears.
 /// </summary>
@@ -18,7 +19,7 @@ public sealed partial class RecommendedIndexMonitor(
     /// <summary>The command that creates the index, as the log and `status` advise it.</summary>
     public const string CreateCommand = "PrebuildsMessaging migrate --with-recommended-index";
 
-    public static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan Interval = TimeSpan.FromMinutes(30);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
