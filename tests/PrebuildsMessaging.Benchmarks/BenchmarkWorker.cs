@@ -109,42 +109,41 @@ internal sealed partial class BenchmarkWorker : IAsyncDisposable
     /// <summary>An operator's <c>PrebuildsMessaging reconcile</c>, as its own process; returns once it has exited 0.</summary>
     public static async Task ReconcileAsync(string app, string connectionString, string amqpUri)
     {
-        var info = new ProcessStartInfo("dotnet", [Path.Combine(app, "PrebuildsMessaging.dll"), "reconcile"])
+        await RunCommandAsync(app, ["reconcile"], new Dictionary<string, string>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.Environment["ConnectionStrings__Postgres"] = connectionString;
-        info.Environment["ConnectionStrings__RabbitMq"] = amqpUri;
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start reconcile");
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"reconcile exited {process.ExitCode}: {await errors}");
-        }
+            ["ConnectionStrings__Postgres"] = connectionString,
+            ["ConnectionStrings__RabbitMq"] = amqpUri,
+        });
     }
 
     /// <summary><c>migrate --with-dev-schema --with-change-feed --with-recommended-index</c> as its own process: Coder's tables, the change feed's publication, the index.</summary>
     public static async Task MigrateAsync(string app, string connectionString)
     {
-        var info = new ProcessStartInfo("dotnet",
-            [Path.Combine(app, "PrebuildsMessaging.dll"), "migrate", "--with-dev-schema", "--with-change-feed", "--with-recommended-index"])
+        await RunCommandAsync(app, ["migrate", "--with-dev-schema", "--with-change-feed", "--with-recommended-index"],
+            new Dictionary<string, string> { ["ConnectionStrings__Postgres"] = connectionString });
+    }
+
+    /// <summary>A one-shot subcommand of the app as its own process; returns once it has exited 0, or throws with its standard error.</summary>
+    private static async Task RunCommandAsync(string app, string[] arguments, IDictionary<string, string> environment)
+    {
+        var info = new ProcessStartInfo("dotnet", [Path.Combine(app, "PrebuildsMessaging.dll"), .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.Environment["ConnectionStrings__Postgres"] = connectionString;
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start migrate");
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {arguments[0]}");
         var errors = process.StandardError.ReadToEndAsync();
         await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"migrate failed: {await errors}");
+            throw new InvalidOperationException($"{arguments[0]} exited {process.ExitCode}: {await errors}");
         }
     }
 
