@@ -18,7 +18,6 @@ internal sealed partial class BenchmarkWorker : IAsyncDisposable
     private int reconciliations;
     private bool disposed;
 
-    private static readonly HttpClient Http = new();
     private readonly int metricsPort;
 
     private BenchmarkWorker(Process process, StreamWriter log, int metricsPort)
@@ -31,10 +30,8 @@ internal sealed partial class BenchmarkWorker : IAsyncDisposable
     /// <summary>The worker's time in the JIT and in GC pauses so far, from its /metrics (the System.Runtime meter).</summary>
     public async Task<(double JitSeconds, double GcPauseSeconds)> RuntimeTimesAsync()
     {
-        var lines = (await Http.GetStringAsync(new Uri($"http://127.0.0.1:{metricsPort}/metrics"))).Split('\n');
-        double Value(string metric) => lines.Where(l => l.StartsWith(metric, StringComparison.Ordinal) && l.Length > metric.Length && l[metric.Length] is '{' or ' ')
-            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
-        return (Value("dotnet_jit_compilation_time_seconds_total"), Value("dotnet_gc_pause_time_seconds_total"));
+        var metrics = await WorkerMetrics.ReadAsync(metricsPort);
+        return (metrics.Sum("dotnet_jit_compilation_time_seconds_total") ?? 0, metrics.Sum("dotnet_gc_pause_time_seconds_total") ?? 0);
     }
 
     /// <summary>Status queries the worker ran so far, from its summary lines.</summary>

@@ -93,16 +93,7 @@ internal static class ColdRounds
             await WaitForGroupMembersAsync(dataSource, organizations, settings.Timeout, $"{organizations:N0}, converged again for what follows");
 
             // The last rows can land before the pass logs its line: what follows counts the worker's passes.
-            var logged = Stopwatch.StartNew();
-            while (kept.Reconciliations < 1)
-            {
-                if (logged.Elapsed > settings.Timeout)
-                {
-                    throw new TimeoutException("The worker converged again but never logged its pass.");
-                }
-
-                await Task.Delay(TimeSpan.FromMilliseconds(20));
-            }
+            await EndToEndBenchmark.WaitUntilAsync(() => Task.FromResult(kept.Reconciliations >= 1), settings.Timeout, "the worker logging the pass that converged it again");
         }
 
         return (results, kept);

@@ -210,7 +210,7 @@ internal static class EndToEndBenchmark
         await connection.ExecuteAsync($"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
     {
         var deadline = Stopwatch.StartNew();
         while (!await condition())

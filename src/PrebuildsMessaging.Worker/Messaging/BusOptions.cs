@@ -36,10 +36,10 @@ public sealed class BusOptions
     public TimeSpan ReconcileBatchMaxWait { get; set; } = TimeSpan.FromMilliseconds(150);
 
     /// <summary>Batches of EnsureOrgPrebuildSetup handled at once by one worker (each holds one PostgreSQL connection).</summary>
-    public int EnsureConcurrency { get; set; } = 4;
+    public int EnsureConcurrency { get; set; } = 2;
 
     /// <summary>At most this many EnsureOrgPrebuildSetup commands share one set of set-wise statements.</summary>
-    public int EnsureBatchMessageLimit { get; set; } = 100;
+    public int EnsureBatchMessageLimit { get; set; } = 250;
 
     /// <summary>
     /// How long a batch of EnsureOrgPrebuildSetup waits for more commands once the first arrived. A pass sends its

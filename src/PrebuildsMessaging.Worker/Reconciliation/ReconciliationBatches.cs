@@ -8,9 +8,10 @@ namespace PrebuildsMessaging.Worker.Reconciliation;
 /// Step 2 of the flow, continued: how requests share a status query. Batching appears only under load; one batch
 /// runs at a time in a worker.
 /// <list type="bullet">
-/// <item>A request that finds nothing running, and no pass that ended within the quiet period, starts a pass at once:
-/// a lone change waits for no window.</item>
-/// <item>Requests that arrive while a pass runs, or within the quiet period after one, wait together for the next. It starts once no request has
+/// <item>A request that finds nothing running, and no shared pass (one of several requests) that ended within the
+/// quiet period, starts a pass at once: a lone change waits for no window, and neither does one that follows a lone
+/// pass (changes made one after the other, each once the one before it has converged).</item>
+/// <item>Requests that arrive while a pass runs, or within the quiet period after a shared pass, wait together for the next. It starts once no request has
 /// arrived for Bus:ReconcileBatchTimeLimit (a quiet period), once it has waited Bus:ReconcileBatchMaxWait since its
 /// first request (a steady stream has no quiet period), or once it holds Bus:ReconcileBatchMessageLimit requests.
 /// A burst becomes a handful of status queries, and a steady stream is read at least every
@@ -28,7 +29,7 @@ public sealed class ReconciliationBatches : IDisposable
     private readonly CancellationTokenSource disposed = new();
     private bool running; // the loop that runs batches is on
     private bool passing; // a pass is running: a batch opened now waits to fill
-    private long? lastPassEndedAt; // within a quiet period after a pass, a batch opened waits to fill too
+    private long? lastSharedPassEndedAt; // within a quiet period after a pass of several requests, a batch opened waits to fill too
 
     public ReconciliationBatches(ReconciliationPass pass, IOptions<BusOptions> options, TimeProvider timeProvider)
         : this((pass ?? throw new ArgumentNullException(nameof(pass))).RunAsync, options, timeProvider)
@@ -59,7 +60,7 @@ public sealed class ReconciliationBatches : IDisposable
             }
             else
             {
-                var underLoad = passing || (lastPassEndedAt is { } ended && timeProvider.GetElapsedTime(ended, now) < options.Value.ReconcileBatchTimeLimit);
+                var underLoad = passing || (lastSharedPassEndedAt is { } ended && timeProvider.GetElapsedTime(ended, now) < options.Value.ReconcileBatchTimeLimit);
                 batch = new Batch(now, openedUnderLoad: underLoad);
                 waiting.AddLast(batch);
             }
@@ -124,7 +125,8 @@ public sealed class ReconciliationBatches : IDisposable
             lock (gate)
             {
                 passing = false;
-                lastPassEndedAt = timeProvider.GetTimestamp();
+                // A pass of one request is no sign of load: the request after it, however soon, is read at once.
+                lastSharedPassEndedAt = requests.Count > 1 ? timeProvider.GetTimestamp() : null;
             }
 
             batch.Answer(error);

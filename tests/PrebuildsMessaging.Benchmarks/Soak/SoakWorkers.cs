@@ -247,16 +247,9 @@ internal sealed class SoakWorkers : IAsyncDisposable
             try
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                var lines = (await Http.GetStringAsync(new Uri($"http://127.0.0.1:{lifetime.MetricsPort}/metrics"), timeout.Token)).Split('\n');
-                long? Sum(string metric)
-                {
-                    var values = lines.Where(l => l.StartsWith(metric, StringComparison.Ordinal) && (l.Length > metric.Length && l[metric.Length] is '{' or ' '))
-                        .Select(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture)).ToList();
-                    return values.Count > 0 ? (long)values.Sum() : null;
-                }
-
-                heap = Sum("dotnet_gc_last_collection_heap_size_bytes");
-                committed = Sum("dotnet_gc_last_collection_memory_committed_size_bytes");
+                var metrics = await WorkerMetrics.ReadAsync(lifetime.MetricsPort, timeout.Token);
+                heap = (long?)metrics.Sum("dotnet_gc_last_collection_heap_size_bytes");
+                committed = (long?)metrics.Sum("dotnet_gc_last_collection_memory_committed_size_bytes");
             }
             catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or FormatException)
             {
@@ -273,8 +266,6 @@ internal sealed class SoakWorkers : IAsyncDisposable
                 $"{clock.Elapsed.TotalSeconds:F0},{lifetime.Worker + 1},{lifetime.Pid},{rss / 1048576.0:F1},{(heap ?? 0) / 1048576.0:F1},{(committed ?? 0) / 1048576.0:F1}\n"));
         }
     }
-
-    private static readonly HttpClient Http = new();
 
     private static long? Rss(int pid)
     {

@@ -166,25 +166,46 @@ public sealed class ReconciliationBatchesTests
     }
 
     [Fact]
-    public async Task A_request_just_after_a_pass_waits_for_the_quiet_period_and_one_after_it_starts_at_once()
+    public async Task A_request_just_after_a_lone_pass_starts_at_once()
+    {
+        // Changes made one after the other, each once the one before it has converged: no load, no window.
+        using var batches = Batches();
+        for (var i = 1; i <= 3; i++)
+        {
+            var request = batches.JoinAsync(Request(), CancellationToken.None);
+            var pass = await PassAsync(i); // the fake clock never moves
+            Assert.Equal(clock.GetUtcNow(), pass.StartedAt);
+            pass.End.SetResult();
+            await request;
+        }
+    }
+
+    [Fact]
+    public async Task A_request_just_after_a_shared_pass_waits_for_the_quiet_period_and_one_after_it_starts_at_once()
     {
         using var batches = Batches();
         var first = batches.JoinAsync(Request(), CancellationToken.None);
-        (await PassAsync(1)).End.SetResult();
+        var running = await PassAsync(1);
+        var shared = new[] { batches.JoinAsync(Request(), CancellationToken.None), batches.JoinAsync(Request(), CancellationToken.None) };
+        running.End.SetResult();
         await first;
+        var sharedPass = await AdvanceUntilPassAsync(2);
+        Assert.Equal(2, sharedPass.Requests.Count);
+        sharedPass.End.SetResult();
+        await Task.WhenAll(shared);
 
-        // Within the quiet period after a pass: load, so it waits (a trickle does not alternate lone and batched passes).
+        // Within the quiet period after a pass of several requests: load, so it waits (a trickle under load does not
+        // alternate lone and batched passes).
         var endedAt = clock.GetUtcNow();
         var soon = batches.JoinAsync(Request(), CancellationToken.None);
-        var waited = await AdvanceUntilPassAsync(2);
+        var waited = await AdvanceUntilPassAsync(3);
         Assert.InRange(waited.StartedAt - endedAt, Quiet, Quiet + Step);
         waited.End.SetResult();
         await soon;
 
-        // After a quiet period with nothing: a lone request again, read at once.
-        clock.Advance(Quiet);
+        // That pass held one request: the next one is read at once.
         var lone = batches.JoinAsync(Request(), CancellationToken.None);
-        var pass = await PassAsync(3); // the fake clock did not move meanwhile
+        var pass = await PassAsync(4); // the fake clock did not move meanwhile
         Assert.Equal(clock.GetUtcNow(), pass.StartedAt);
         pass.End.SetResult();
         await lone;
