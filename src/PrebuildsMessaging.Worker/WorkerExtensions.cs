@@ -178,11 +178,10 @@ public static class WorkerExtensions
         // At idle, Quartz's clustered store is the worker's only chatter on Coder's database: keep it under two
         // statements a minute. The scheduler thread sleeps up to the next firing (at most 10 min) instead of polling
         // every 30 s: the replica that holds the next firing waits for it, and the others, which find it taken, look
-        // again every 10 min (at 5 min, their looks were a quarter of three replicas' statements at idle); a firing
-        // another replica let go is taken at the next look. A replica checks in, and looks for misfires, every 10 min: a replica that died holding the next
-        // firing has it taken over by another at that one's first check-in after the dead one's was due (at most
-        // about 20 min late; the change events and the change feed do not wait for it); a late firing still runs at
-        // once (FireAndProceed).
+        // again every 10 min; a firing another replica let go is taken at the next look. A replica checks in, and
+        // looks for misfires, every 10 min: a replica that died holding the next firing has it taken over by another
+        // at that one's first check-in after the dead one's was due (at most about 20 min late; the change events and
+        // the change feed do not wait for it); a late firing still runs at once (FireAndProceed).
         var sleep = TimeSpan.FromMinutes(10);
         var bookkeeping = TimeSpan.FromMinutes(10);
         q.ConfigureScheduler(o =>

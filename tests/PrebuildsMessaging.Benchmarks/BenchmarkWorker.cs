@@ -31,7 +31,7 @@ internal sealed partial class BenchmarkWorker : IAsyncDisposable
     public async Task<(double JitSeconds, double GcPauseSeconds)> RuntimeTimesAsync()
     {
         var metrics = await WorkerMetrics.ReadAsync(metricsPort);
-        return (metrics.Sum("dotnet_jit_compilation_time_seconds_total") ?? 0, metrics.Sum("dotnet_gc_pause_time_seconds_total") ?? 0);
+        return (metrics.Sum("dotnet_jit_compilation_time_seconds_total") ?? double.NaN, metrics.Sum("dotnet_gc_pause_time_seconds_total") ?? double.NaN); // missing: printed as NaN, not as 0
     }
 
     /// <summary>Status queries the worker ran so far, from its summary lines.</summary>

@@ -93,7 +93,7 @@ internal static class ColdRounds
             await WaitForGroupMembersAsync(dataSource, organizations, settings.Timeout, $"{organizations:N0}, converged again for what follows");
 
             // The last rows can land before the pass logs its line: what follows counts the worker's passes.
-            await EndToEndBenchmark.WaitUntilAsync(() => Task.FromResult(kept.Reconciliations >= 1), settings.Timeout, "the worker logging the pass that converged it again");
+            await Eventually.TrueAsync(() => Task.FromResult(kept.Reconciliations >= 1), settings.Timeout, "the worker logging the pass that converged it again");
         }
 
         return (results, kept);

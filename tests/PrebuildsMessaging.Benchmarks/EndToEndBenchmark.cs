@@ -49,7 +49,7 @@ internal static class EndToEndBenchmark
                 var before = worker!.Reconciliations;
                 await statements.ResetAsync();
                 await PublishAsync(amqpUri, "PrebuildsMessaging.Contracts:ReconcileRequested", [new { requestId = Guid.NewGuid(), organizationIds = Array.Empty<Guid>(), source = "manual", requestedAt = DateTimeOffset.UtcNow }]);
-                await WaitUntilAsync(() => Task.FromResult(worker.Reconciliations > before), settings.Timeout, "the converged pass");
+                await Eventually.TrueAsync(() => Task.FromResult(worker.Reconciliations > before), settings.Timeout, "the converged pass");
                 var convergedPass = await statements.CountAsync();
                 foreach (var (calls, text) in await statements.ListAsync())
                 {
@@ -135,7 +135,7 @@ internal static class EndToEndBenchmark
         // Every event consumed and acknowledged, and every request it led to answered.
         using (var vhostManagement = new RabbitMqManagementClient(RabbitMqConnection.Parse(amqpUri), settings.ManagementUrl))
         {
-            await WaitUntilAsync(async () => await AllAcknowledgedAsync(vhostManagement, QueueNames.PresetsChanged, settings.BurstEvents) && await AllAcknowledgedAsync(vhostManagement, QueueNames.ReconcileRequested, 1),
+            await Eventually.TrueAsync(async () => await AllAcknowledgedAsync(vhostManagement, QueueNames.PresetsChanged, settings.BurstEvents) && await AllAcknowledgedAsync(vhostManagement, QueueNames.ReconcileRequested, 1),
                 settings.Timeout, "every event and every request it led to acknowledged");
         }
 
@@ -208,20 +208,6 @@ internal static class EndToEndBenchmark
     {
         await using var connection = await admin.OpenConnectionAsync();
         await connection.ExecuteAsync($"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
-    }
-
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (deadline.Elapsed > timeout)
-            {
-                throw new TimeoutException($"Timed out after {timeout} waiting for: {what}");
-            }
-
-            await Task.Delay(20);
-        }
     }
 
     private static async Task PublishAsync(string amqpUri, string exchange, IEnumerable<object> messages)

@@ -54,16 +54,7 @@ internal static class FeedLatencyBenchmark
             ["Logging:LogLevel:PrebuildsMessaging.Worker.Reconciliation"] = "Information",
             ["Logging:LogLevel:PrebuildsMessaging.Worker.Ensure"] = "Information",
         });
-        var streaming = Stopwatch.StartNew();
-        while (!worker.HasLogged("(snapshot)"))
-        {
-            if (streaming.Elapsed > TimeSpan.FromSeconds(60))
-            {
-                throw new InvalidOperationException($"The change feed did not start streaming within 60 s; see {logPath}.");
-            }
-
-            await Task.Delay(50);
-        }
+        await Eventually.TrueAsync(() => Task.FromResult(worker.HasLogged("(snapshot)")), TimeSpan.FromSeconds(60), $"the change feed streaming (see {logPath})", TimeSpan.FromMilliseconds(50));
 
         // At idle means the server too: autovacuum catching up with the phases before, or a checkpoint still spreading
         // their writes, would slow every commit. Every database vacuumed, then a checkpoint.

@@ -88,16 +88,7 @@ internal static class IdleCost
     private static async Task WaitForPassAsync(StatementStatistics statements, TimeSpan timeout)
     {
         var passes = await statements.CountAsync(StatusMarker) ?? 0;
-        var waiting = Stopwatch.StartNew();
-        while ((await statements.CountAsync(StatusMarker) ?? 0) == passes)
-        {
-            if (waiting.Elapsed > timeout)
-            {
-                throw new TimeoutException($"No scheduled pass within {timeout}.");
-            }
-
-            await Task.Delay(TimeSpan.FromSeconds(1));
-        }
+        await Eventually.TrueAsync(async () => (await statements.CountAsync(StatusMarker) ?? 0) != passes, timeout, "a scheduled pass", TimeSpan.FromSeconds(1));
     }
 
     private const string StatusMarker = "GetAllOrganizationsWithPrebuildStatus :many";
