@@ -91,11 +91,11 @@ internal static class EndToEndBenchmark
                 {
                     var wait = TimeSpan.FromMinutes(6);
                     var interval = new PrebuildsMessaging.Worker.Schedule.ScheduleOptions().Interval;
-                    idle.Add(await IdleCost.MeasureAsync(admin, statements, 1, settings.Idle, interval, wait));
+                    idle.Add(await IdleCost.MeasureAsync(admin, dataSource, statements, 1, settings.Idle, interval, wait));
                     var connectionString = ColdRounds.ConnectionString(settings.AdminConnectionString, settings.Database);
                     await using var second = await BenchmarkWorker.StartAsync(settings.App, connectionString, amqpUri, Path.Combine(Path.GetTempPath(), "prebuilds-e2e-worker-replica-2.log"));
                     await using var third = await BenchmarkWorker.StartAsync(settings.App, connectionString, amqpUri, Path.Combine(Path.GetTempPath(), "prebuilds-e2e-worker-replica-3.log"));
-                    idle.Add(await IdleCost.MeasureAsync(admin, statements, 3, settings.Idle, interval, wait));
+                    idle.Add(await IdleCost.MeasureAsync(admin, dataSource, statements, 3, settings.Idle, interval, wait));
                 }
 
                 Report(settings, rounds, large, convergedPass, burstQueries, burstPublish, feed, idle);

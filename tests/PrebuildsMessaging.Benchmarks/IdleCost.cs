@@ -28,12 +28,15 @@ internal static class IdleCost
     private static readonly TimeSpan AfterPass = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Settles the server (its databases vacuumed and analyzed, so that autovacuum's own WAL stays out of the window),
-    /// waits for the next scheduled pass of the workers, then measures a window of <paramref name="length"/> from
-    /// 15 s after it, the passes of every <paramref name="interval"/> inside it cut out.
+    /// Waits until Quartz's clustered store lists only the running workers (a worker stopped before, as the cold
+    /// rounds stop theirs, stays listed until a running one recovers it, 10 to 20 minutes later: a one-off, not idle
+    /// cost); settles the server (its databases vacuumed and analyzed, so that autovacuum's own WAL stays out of the
+    /// window); waits for the next scheduled pass of the workers; then measures a window of <paramref name="length"/>
+    /// from 15 s after it, the passes of every <paramref name="interval"/> inside it cut out.
     /// </summary>
-    public static async Task<Window> MeasureAsync(NpgsqlDataSource admin, StatementStatistics statements, int replicas, TimeSpan length, TimeSpan interval, TimeSpan timeout)
+    public static async Task<Window> MeasureAsync(NpgsqlDataSource admin, NpgsqlDataSource database, StatementStatistics statements, int replicas, TimeSpan length, TimeSpan interval, TimeSpan timeout)
     {
+        await WaitForRunningInstancesOnlyAsync(database, replicas);
         await SettleAsync(admin);
         Console.WriteLine($"  idle, {replicas} worker(s): waiting for the next scheduled pass (Schedule:Interval, {interval.TotalMinutes:F0} min by default)");
         await WaitForPassAsync(statements, timeout);
@@ -89,6 +92,29 @@ internal static class IdleCost
     {
         var passes = await statements.CountAsync(StatusMarker) ?? 0;
         await Eventually.TrueAsync(async () => (await statements.CountAsync(StatusMarker) ?? 0) != passes, timeout, "a scheduled pass", TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>
+    /// Until the clustered store's instances are the <paramref name="replicas"/> running workers: Quartz recovers a
+    /// stopped one at the first check-in of a running one that finds it silent for its check-in interval (10 min) and
+    /// 7.5 s, so at most twice that interval after the stop.
+    /// </summary>
+    private static async Task WaitForRunningInstancesOnlyAsync(NpgsqlDataSource database, int replicas)
+    {
+        var limit = TimeSpan.FromMinutes(25);
+        var clock = Stopwatch.StartNew();
+        var reported = -1L;
+        await Eventually.TrueAsync(async () =>
+        {
+            var stopped = await ScalarAsync<long>(database, "SELECT count(*) FROM prebuilds_messaging.qrtz_scheduler_state") - replicas;
+            if (stopped > 0 && (stopped != reported || clock.Elapsed.TotalSeconds % 60 < 5))
+            {
+                Console.WriteLine($"  idle, {replicas} worker(s): {stopped} stopped worker(s) still in Quartz's clustered store, waiting for their recovery ({clock.Elapsed.TotalMinutes:F0} of at most {limit.TotalMinutes:F0} min)");
+                reported = stopped;
+            }
+
+            return stopped <= 0;
+        }, limit, "Quartz's clustered store listing only the running workers", TimeSpan.FromSeconds(5));
     }
 
     private const string StatusMarker = "GetAllOrganizationsWithPrebuildStatus :many";
