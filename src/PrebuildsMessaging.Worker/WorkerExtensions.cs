@@ -63,6 +63,7 @@ public static class WorkerExtensions
         services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(PrebuildsMetrics.MeterName, "MassTransit", "System.Runtime")
+            .AddView(_ => new MetricStreamConfiguration { CardinalityLimit = PrebuildsMetrics.CardinalityLimit })
             .AddPrometheusExporter());
         services.AddHostedService<RecommendedIndexMonitor>();
         services.AddHostedService<ObservabilityServer>();

@@ -1,7 +1,10 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using PrebuildsMessaging.Tests.Infrastructure;
+using PrebuildsMessaging.Worker.Observability;
 
 namespace PrebuildsMessaging.Tests.Messaging;
 
@@ -11,14 +14,9 @@ public sealed partial class HealthAndMetricsTests(PostgresServer server, RabbitM
     public async Task Readyz_goes_unready_when_the_database_stops_and_ready_again_when_it_is_back()
     {
         await using var db = await server.CreateDatabaseAsync();
-        var url = FreeLoopbackUrl();
         await using var isolated = await IsolatedBroker.CreateAsync(broker);
-        await using var worker = await WorkerHost.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?>
-        {
-            ["Health:Enabled"] = "true",
-            ["Health:Urls"] = url,
-        });
-        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        await using var listening = await ListeningWorker.StartAsync(db, isolated);
+        var http = listening.Http;
 
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/healthz", UriKind.Relative))).StatusCode);
         await Eventually.TrueAsync(async () => (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode == HttpStatusCode.OK, "ready");
@@ -79,6 +77,33 @@ public sealed partial class HealthAndMetricsTests(PostgresServer server, RabbitM
         Assert.Contains("messaging_masstransit_", after, StringComparison.Ordinal); // MassTransit's own instrumentation
     }
 
+    [Fact]
+    public async Task A_metric_stream_keeps_at_most_the_cardinality_limit_and_counts_the_rest_in_one_overflow_series()
+    {
+        await using var db = await server.CreateDatabaseAsync();
+        await using var isolated = await IsolatedBroker.CreateAsync(broker);
+        await using var listening = await ListeningWorker.StartAsync(db, isolated);
+        var http = listening.Http;
+        await Eventually.TrueAsync(async () => (await http.GetAsync(new Uri("/healthz", UriKind.Relative))).IsSuccessStatusCode, "listening");
+
+        // An instrument of the service's own meter, given more tag values than the limit keeps.
+        using var meter = listening.Worker.Services.GetRequiredService<IMeterFactory>().Create(PrebuildsMetrics.MeterName);
+        var counter = meter.CreateCounter<long>("prebuilds.test.cardinality");
+        var tagValues = PrebuildsMetrics.CardinalityLimit + 50;
+        for (var i = 0; i < tagValues; i++)
+        {
+            counter.Add(1, new KeyValuePair<string, object?>("value", i));
+        }
+
+        var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        var series = Sample().Matches(metrics).Where(m => m.Groups["name"].Value == "prebuilds_test_cardinality_total").ToList();
+        var overflow = series.Where(m => m.Groups["labels"].Value.Contains("otel_metric_overflow=\"true\"", StringComparison.Ordinal)).ToList();
+        Assert.Single(overflow);
+        Assert.Equal(PrebuildsMetrics.CardinalityLimit, series.Count - overflow.Count);
+        // Nothing is lost: every measurement is in a kept series or in the overflow.
+        Assert.Equal(tagValues, series.Sum(m => double.Parse(m.Groups["value"].Value, System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
     /// <summary>The value of one Prometheus sample, matched by name and an optional label; null when the series is absent.</summary>
     private static double? Value(string metrics, string name, string? label = null)
     {
@@ -95,6 +120,31 @@ public sealed partial class HealthAndMetricsTests(PostgresServer server, RabbitM
 
     [GeneratedRegex(@"^(?<name>[a-z_]+)(\{(?<labels>[^}]*)\})? (?<value>[0-9.eE+-]+)", RegexOptions.Multiline)]
     private static partial Regex Sample();
+
+    /// <summary>An in-process worker with its health and metrics listener on a free loopback port, and a client for it.</summary>
+    private sealed class ListeningWorker(WorkerHost worker, HttpClient http) : IAsyncDisposable
+    {
+        public WorkerHost Worker { get; } = worker;
+
+        public HttpClient Http { get; } = http;
+
+        public static async Task<ListeningWorker> StartAsync(TestDatabase db, IsolatedBroker isolated)
+        {
+            var url = FreeLoopbackUrl();
+            var worker = await WorkerHost.StartAsync(db, isolated.AmqpUri, new Dictionary<string, string?>
+            {
+                ["Health:Enabled"] = "true",
+                ["Health:Urls"] = url,
+            });
+            return new ListeningWorker(worker, new HttpClient { BaseAddress = new Uri(url) });
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Http.Dispose();
+            await Worker.DisposeAsync();
+        }
+    }
 
     private static string FreeLoopbackUrl()
     {
