@@ -7,6 +7,9 @@
 #                            (needs a Docker engine that can pull images).
 #   PREBUILDS_TEST_TIMING    1 (default): the suite, then the timing-bound tests; 0: the suite alone;
 #                            only: the timing-bound tests alone.
+#   PREBUILDS_TEST_FILTER    a test filter that narrows both runs (dotnet test --filter syntax).
+#   PREBUILDS_TEST_PUBLISHED_APP  a folder where the app is published (linux-x64, self-contained): the tests that
+#                            start the executable start that one instead of the build output.
 set -euo pipefail
 cd "$(dirname "$0")"
 repo=$(pwd)
@@ -52,6 +55,7 @@ run_tests() { # name filter threads [args...]
   shift 3
   started=$(date +%s)
   echo "==> dotnet test: $name"
+  if [ -n "${PREBUILDS_TEST_FILTER:-}" ]; then filter="($filter)&($PREBUILDS_TEST_FILTER)"; fi
   dotnet test tests/PrebuildsMessaging.Tests -c Release --no-build --nologo --filter "$filter" --logger "console;verbosity=minimal" "$@" \
     -- xUnit.MaxParallelThreads="$threads" || status=1
   echo "==> $name wall time: $(( $(date +%s) - started )) s (build excluded)"

@@ -48,7 +48,7 @@ build_image() { # name folder
 
 build_worker() {
   local publish="$repo/.local/image-publish"
-  step "dotnet publish (linux-x64, self-contained, composite ReadyToRun) into .local/image-publish"
+  step "dotnet publish (linux-x64, self-contained, trimmed, composite ReadyToRun) into .local/image-publish"
   rm -rf "$publish"
   dotnet publish src/PrebuildsMessaging/PrebuildsMessaging.csproj -c Release -r linux-x64 --self-contained -o "$publish/app" --nologo -v quiet
   step "docker build $prefix:latest (air-gapped: the Debian base, the app published on this host)"

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using OpenTelemetry.Metrics;
 using PrebuildsMessaging.Core.Configuration;
 using PrebuildsMessaging.Core.Database.Migrations;
@@ -199,7 +200,8 @@ public static class WorkerExtensions
         {
             q.UsePersistentStore(store =>
             {
-                store.UsePostgres(ServiceConnectionString.From(configuration.GetConnectionString(PostgresOptions.ConnectionStringName) ?? ""));
+                // The driver given as its factory, not by type name: nothing to resolve by reflection, trimmed or not.
+                store.UsePostgres(NpgsqlFactory.Instance, ServiceConnectionString.From(configuration.GetConnectionString(PostgresOptions.ConnectionStringName) ?? ""));
                 store.ConfigureStore(o =>
                 {
                     o.TablePrefix = QuartzSchema.TablePrefix;

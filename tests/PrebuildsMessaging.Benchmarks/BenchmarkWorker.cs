@@ -68,7 +68,7 @@ internal sealed partial class BenchmarkWorker : IAsyncDisposable
     /// <summary>The worker at its defaults, and any setting given (as an operator would, by environment variable).</summary>
     public static async Task<BenchmarkWorker> StartAsync(string app, string connectionString, string amqpUri, string logPath, IDictionary<string, string>? settings = null)
     {
-        var info = new ProcessStartInfo("dotnet", [Path.Combine(app, "PrebuildsMessaging.dll"), "run"])
+        var info = new ProcessStartInfo(Path.Combine(app, "PrebuildsMessaging"), ["run"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -123,7 +123,7 @@ internal sealed partial class BenchmarkWorker : IAsyncDisposable
     /// <summary>A one-shot subcommand of the app as its own process; returns once it has exited 0, or throws with its standard error.</summary>
     private static async Task RunCommandAsync(string app, string[] arguments, IDictionary<string, string> environment)
     {
-        var info = new ProcessStartInfo("dotnet", [Path.Combine(app, "PrebuildsMessaging.dll"), .. arguments])
+        var info = new ProcessStartInfo(Path.Combine(app, "PrebuildsMessaging"), arguments)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -79,9 +79,9 @@ internal sealed record EndToEndSettings(
                 "and --burst-organizations between 1 and --organizations.");
         }
 
-        if (!File.Exists(Path.Combine(settings.App, "PrebuildsMessaging.dll")))
+        if (!File.Exists(Path.Combine(settings.App, "PrebuildsMessaging")))
         {
-            throw new ArgumentException($"--app {settings.App} holds no PrebuildsMessaging.dll.");
+            throw new ArgumentException($"--app {settings.App} holds no published PrebuildsMessaging executable.");
         }
 
         return settings;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The end-to-end benchmark on the real thing: a local PostgreSQL with fsync on, logical WAL (for the change feed)
 # and pg_stat_statements (to count statements), and a local RabbitMQ, both started here on loopback and stopped
-# afterwards. The worker runs as it ships: published for linux-x64, self-contained, with composite ReadyToRun.
+# afterwards. The worker runs as it ships: published for linux-x64, self-contained, trimmed, with composite ReadyToRun.
 #   tests/PrebuildsMessaging.Benchmarks/e2e.sh [--organizations 10000] [--large-organizations 100000] [--rounds 3] [--skip-loop]
 #       [--burst-events 1000] [--feed-changes 200] [--feed-steady-rate 200] [--feed-steady-seconds 30] [--idle-seconds 600] ...
 # Every phase prints its progress; a full run takes about 50 minutes (the two idle windows are 10 minutes each and wait for scheduled passes).
@@ -23,7 +23,7 @@ PG_EXTRA_OPTS="-c shared_preload_libraries=pg_stat_statements -c wal_level=logic
   pg_native_start "$repo/.local/bench-postgres" "$pg_port" durable
 rabbit_native_start "$repo/.local/bench-rabbitmq" "$amqp_port" "$management_port"
 
-echo "==> dotnet build (Release) and dotnet publish (linux-x64, self-contained, composite ReadyToRun, as the image ships it) into .local/bench-app"
+echo "==> dotnet build (Release) and dotnet publish (linux-x64, self-contained, trimmed, composite ReadyToRun, as the image ships it) into .local/bench-app"
 dotnet build tests/PrebuildsMessaging.Benchmarks -c Release --nologo -v quiet
 dotnet publish src/PrebuildsMessaging/PrebuildsMessaging.csproj -c Release -r linux-x64 --self-contained -o "$repo/.local/bench-app" --nologo -v quiet
 echo "==> end-to-end benchmark"

@@ -38,10 +38,10 @@ dotnet build tests/PrebuildsMessaging.Benchmarks -c Release --nologo -v quiet
 app="${PREBUILDS_PUBLISHED_APP:-}"
 if [ -z "$app" ]; then
   app="$repo/.local/soak-app"
-  echo "==> dotnet publish (linux-x64, self-contained, composite ReadyToRun, as the image ships it) into .local/soak-app"
+  echo "==> dotnet publish (linux-x64, self-contained, trimmed, composite ReadyToRun, as the image ships it) into .local/soak-app"
   dotnet publish src/PrebuildsMessaging/PrebuildsMessaging.csproj -c Release -r linux-x64 --self-contained -o "$app" --nologo -v quiet
-elif [ ! -f "$app/PrebuildsMessaging.dll" ]; then
-  echo "PREBUILDS_PUBLISHED_APP=$app holds no published PrebuildsMessaging.dll" >&2
+elif [ ! -x "$app/PrebuildsMessaging" ]; then
+  echo "PREBUILDS_PUBLISHED_APP=$app holds no published PrebuildsMessaging executable" >&2
   exit 2
 else
   echo "==> the app as published in $app"

@@ -63,9 +63,9 @@ internal sealed record SoakSettings(
         }
 
         var app = Required("--app");
-        if (!File.Exists(Path.Combine(app, "PrebuildsMessaging.dll")))
+        if (!File.Exists(Path.Combine(app, "PrebuildsMessaging")))
         {
-            throw new ArgumentException($"--app {app} holds no PrebuildsMessaging.dll.");
+            throw new ArgumentException($"--app {app} holds no published PrebuildsMessaging executable.");
         }
 
         var settings = new SoakSettings(

@@ -111,7 +111,7 @@ internal sealed class SoakWorkers : IAsyncDisposable
     {
         var index = slot.Index;
         var logPath = Path.Combine(settings.OutputDirectory, $"worker-{index + 1}.log");
-        var info = new ProcessStartInfo("dotnet", [Path.Combine(settings.App, "PrebuildsMessaging.dll"), "run"])
+        var info = new ProcessStartInfo(Path.Combine(settings.App, "PrebuildsMessaging"), ["run"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -33,13 +33,10 @@ public sealed class WorkerProcess : IAsyncDisposable
 
     public static async Task<WorkerProcess> StartAsync(string postgresConnectionString, string amqpUri, IDictionary<string, string?>? settings = null)
     {
-        var app = Path.Combine(AppContext.BaseDirectory, "PrebuildsMessaging.dll");
-        var info = new ProcessStartInfo("dotnet", [app, "run"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var info = Executable.StartInfo("run");
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
         TestSettings.ApplyTo(info, TestSettings.Merge(new()
         {
             ["ConnectionStrings:Postgres"] = postgresConnectionString,
