@@ -54,6 +54,9 @@ public sealed partial class HealthAndMetricsTests(PostgresServer server, RabbitM
         });
         using var http = new HttpClient { BaseAddress = new Uri(url) };
         await Eventually.TrueAsync(async () => (await http.GetAsync(new Uri("/healthz", UriKind.Relative))).IsSuccessStatusCode, "listening");
+        // Readiness, as the executable serves it (its JSON body too: the published app is trimmed).
+        await Eventually.TrueAsync(async () => (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode == HttpStatusCode.OK, "ready");
+        Assert.Contains("\"postgres\":{\"status\":\"Healthy\"", await http.GetStringAsync(new Uri("/readyz", UriKind.Relative)), StringComparison.Ordinal);
         var before = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
 
         await TestPublisher.PresetsChangedAsync(amqp, [org]);
