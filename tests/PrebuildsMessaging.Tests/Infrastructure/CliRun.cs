@@ -8,9 +8,6 @@ public sealed record CliRun(int ExitCode, string StandardOutput, string Standard
     public static async Task<CliRun> ExecuteAsync(IDictionary<string, string?> environment, params string[] args)
     {
         var info = Executable.StartInfo(args);
-        info.RedirectStandardOutput = true;
-        info.RedirectStandardError = true;
-        info.UseShellExecute = false;
         TestSettings.ApplyTo(info, TestSettings.Merge(new() { ["Logging:LogLevel:Default"] = "Warning" }, environment));
 
         using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the executable");

@@ -11,7 +11,17 @@ public static class Executable
 {
     public const string PublishedAppVariable = "PREBUILDS_TEST_PUBLISHED_APP";
 
+    /// <summary>The executable with its arguments, its output and error redirected for the test to read.</summary>
     public static ProcessStartInfo StartInfo(params string[] args)
+    {
+        var info = Command(args);
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
+        return info;
+    }
+
+    private static ProcessStartInfo Command(string[] args)
     {
         var published = Environment.GetEnvironmentVariable(PublishedAppVariable);
         if (string.IsNullOrEmpty(published))

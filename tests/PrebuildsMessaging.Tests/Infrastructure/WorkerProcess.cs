@@ -34,9 +34,6 @@ public sealed class WorkerProcess : IAsyncDisposable
     public static async Task<WorkerProcess> StartAsync(string postgresConnectionString, string amqpUri, IDictionary<string, string?>? settings = null)
     {
         var info = Executable.StartInfo("run");
-        info.RedirectStandardOutput = true;
-        info.RedirectStandardError = true;
-        info.UseShellExecute = false;
         TestSettings.ApplyTo(info, TestSettings.Merge(new()
         {
             ["ConnectionStrings:Postgres"] = postgresConnectionString,
