@@ -1,0 +1,57 @@
+using System.Globalization;
+using System.Reflection;
+using Microsoft.Extensions.Configuration;
+using PrebuildsMessaging.Core.Configuration;
+using PrebuildsMessaging.Core.ChangeFeed;
+using PrebuildsMessaging.Worker.Messaging;
+using PrebuildsMessaging.Worker.Observability;
+using PrebuildsMessaging.Worker.Schedule;
+
+namespace PrebuildsMessaging.Tests.Configuration;
+
+/// <summary>
+/// The appsettings.json the app ships with sets no option to anything but the option's own default: the defaults live
+/// in the options classes and docs/configuration.md, and a copy in the file would override them unseen (the file once
+/// kept ensure batches at 100 × 4 after the defaults had become 250 × 2).
+/// </summary>
+public sealed class ShippedSettingsTests
+{
+    private static IConfiguration Shipped()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "PrebuildsMessaging.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        Assert.NotNull(directory);
+        var path = Path.Combine(directory.FullName, "src", "PrebuildsMessaging", "appsettings.json");
+        return new ConfigurationBuilder().AddJsonFile(path, optional: false).Build();
+    }
+
+    public static TheoryData<string, Type> Sections() => new()
+    {
+        { PrebuildsOptions.SectionName, typeof(PrebuildsOptions) },
+        { BusOptions.SectionName, typeof(BusOptions) },
+        { ScheduleOptions.SectionName, typeof(ScheduleOptions) },
+        { HealthOptions.SectionName, typeof(HealthOptions) },
+        { ChangeFeedOptions.SectionName, typeof(ChangeFeedOptions) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Sections))]
+    public void The_shipped_file_keeps_every_default(string section, Type options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var defaults = Activator.CreateInstance(options)!;
+        var bound = Shipped().GetSection(section).Get(options) ?? Activator.CreateInstance(options)!;
+
+        var differences = options.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && !Equals(p.GetValue(defaults), p.GetValue(bound)))
+            .Select(p => string.Create(CultureInfo.InvariantCulture,
+                $"appsettings.json sets {section}:{p.Name} to {p.GetValue(bound)}; its default is {p.GetValue(defaults)}"))
+            .ToList();
+
+        Assert.Empty(differences);
+    }
+}
