@@ -4,7 +4,7 @@
 # afterwards. The worker runs as it ships: published for linux-x64, self-contained, trimmed, with composite ReadyToRun.
 #   tests/PrebuildsMessaging.Benchmarks/e2e.sh [--organizations 10000] [--large-organizations 100000] [--rounds 3] [--skip-loop]
 #       [--burst-events 1000] [--feed-changes 200] [--feed-steady-rate 200] [--feed-steady-seconds 30] [--idle-seconds 600] ...
-# Every phase prints its progress; a full run takes about 50 minutes (the two idle windows are 10 minutes each and wait for scheduled passes).
+# Every phase prints its progress; a full run takes 40 to 80 minutes (the two idle windows are 10 minutes each and wait for scheduled passes).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
