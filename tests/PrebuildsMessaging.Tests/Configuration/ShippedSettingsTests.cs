@@ -10,7 +10,7 @@ using PrebuildsMessaging.Worker.Schedule;
 namespace PrebuildsMessaging.Tests.Configuration;
 
 /// <summary>
-/// The appsettings.json the app ships with sets no option to anything but the option's own default: the defaults live
+/// The appsettings.json the app ships with sets no option to anything but the option's own default, and no key the options lack: the defaults live
 /// in the options classes and docs/configuration.md, and a copy in the file would override them unseen (the file once
 /// kept ensure batches at 100 × 4 after the defaults had become 250 × 2).
 /// </summary>
@@ -44,7 +44,8 @@ public sealed class ShippedSettingsTests
     {
         ArgumentNullException.ThrowIfNull(options);
         var defaults = Activator.CreateInstance(options)!;
-        var bound = Shipped().GetSection(section).Get(options) ?? Activator.CreateInstance(options)!;
+        // A key the options do not have fails too, rather than be dropped unseen.
+        var bound = Shipped().GetSection(section).Get(options, b => b.ErrorOnUnknownConfiguration = true) ?? Activator.CreateInstance(options)!;
 
         var differences = options.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite && !Equals(p.GetValue(defaults), p.GetValue(bound)))
