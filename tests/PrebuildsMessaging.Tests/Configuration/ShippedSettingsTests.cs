@@ -38,6 +38,15 @@ public sealed class ShippedSettingsTests
         { ChangeFeedOptions.SectionName, typeof(ChangeFeedOptions) },
     };
 
+    /// <summary>A section the rows above do not check (a misspelt one, or a new options class) would bind to nothing unseen.</summary>
+    [Fact]
+    public void The_shipped_file_has_no_section_but_those_checked()
+    {
+        var known = Sections().Select(row => (string)row[0]).Append("ConnectionStrings").Append("Logging").ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+        Assert.All(Shipped().GetChildren(), c => Assert.Contains(c.Key, known));
+    }
+
     [Theory]
     [MemberData(nameof(Sections))]
     public void The_shipped_file_keeps_every_default(string section, Type options)
