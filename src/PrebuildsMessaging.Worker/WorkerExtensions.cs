@@ -11,6 +11,7 @@ using PrebuildsMessaging.Core.Database;
 using PrebuildsMessaging.Core.Ensure;
 using PrebuildsMessaging.Worker.ChangeFeed;
 using PrebuildsMessaging.Worker.Ensure;
+using PrebuildsMessaging.Worker.Memory;
 using PrebuildsMessaging.Worker.Messaging;
 using PrebuildsMessaging.Worker.Observability;
 using PrebuildsMessaging.Worker.Pause;
@@ -43,6 +44,7 @@ public static class WorkerExtensions
         services.AddOptions<ScheduleOptions>().Bind(configuration.GetSection(ScheduleOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ScheduleOptions>, ScheduleOptionsValidator>();
         var schedule = configuration.GetSection(ScheduleOptions.SectionName).Get<ScheduleOptions>() ?? new ScheduleOptions();
+        services.AddOptions<MemoryOptions>().Bind(configuration.GetSection(MemoryOptions.SectionName));
         services.AddQuartz(q => ConfigureQuartz(q, schedule, configuration));
         // Replicas share one stored trigger: one that starts later must not replace it (a replaced trigger
         // leaves two phase-shifted schedules firing the one row, twice per interval).
@@ -218,6 +220,8 @@ public static class WorkerExtensions
             });
         }
 
+        // The scheduler starts last, after the host: then the worker hands back the pages only start-up touched.
+        q.AddSchedulerListener<StartupPageRelease>();
         q.AddJob<ReconciliationScheduleJob>(j => j.WithIdentity(ReconciliationScheduleJob.Key).StoreDurably());
         q.AddTrigger(t => ReconciliationScheduleTrigger.Configure(t, schedule));
     }

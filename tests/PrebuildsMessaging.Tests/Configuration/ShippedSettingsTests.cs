@@ -3,6 +3,7 @@ using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using PrebuildsMessaging.Core.Configuration;
 using PrebuildsMessaging.Core.ChangeFeed;
+using PrebuildsMessaging.Worker.Memory;
 using PrebuildsMessaging.Worker.Messaging;
 using PrebuildsMessaging.Worker.Observability;
 using PrebuildsMessaging.Worker.Schedule;
@@ -36,6 +37,7 @@ public sealed class ShippedSettingsTests
         { ScheduleOptions.SectionName, typeof(ScheduleOptions) },
         { HealthOptions.SectionName, typeof(HealthOptions) },
         { ChangeFeedOptions.SectionName, typeof(ChangeFeedOptions) },
+        { MemoryOptions.SectionName, typeof(MemoryOptions) },
     };
 
     /// <summary>A section the rows above do not check (a misspelt one, or a new options class) would bind to nothing unseen.</summary>
