@@ -220,7 +220,7 @@ public static class WorkerExtensions
             });
         }
 
-        // The scheduler starts last, after the host: then the worker hands back the pages only start-up touched.
+        // The scheduler starts after the host has started: then the worker releases the pages only start-up touched.
         q.AddSchedulerListener<StartupPageRelease>();
         q.AddJob<ReconciliationScheduleJob>(j => j.WithIdentity(ReconciliationScheduleJob.Key).StoreDurably());
         q.AddTrigger(t => ReconciliationScheduleTrigger.Configure(t, schedule));

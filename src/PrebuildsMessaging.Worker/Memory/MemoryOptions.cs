@@ -6,9 +6,8 @@ public sealed class MemoryOptions
     public const string SectionName = "Memory";
 
     /// <summary>
-    /// Once the worker has started, hand back to the kernel the pages of its executable image and libraries that only
-    /// start-up touched (Linux: <c>madvise(MADV_PAGEOUT)</c> on its own file-backed private mappings). What a pass needs
-    /// is read back in as it runs.
+    /// Once the worker has started, release the pages of its executable image and libraries that only start-up touched
+    /// (Linux: <c>madvise(MADV_PAGEOUT)</c> on its own private file mappings). What a pass needs is read back as it runs.
     /// </summary>
     public bool ReleaseStartupPages { get; set; } = true;
 }

@@ -3,10 +3,11 @@ using System.Runtime.InteropServices;
 
 namespace PrebuildsMessaging.Worker.Memory;
 
-/// <summary>The worker's own pages, on Linux: how much of its files is resident, and asking the kernel to drop it.</summary>
+/// <summary>The worker's own pages, on Linux: how much of its files is resident, and releasing it.</summary>
 internal static partial class ProcessPages
 {
     private const int MadvPageout = 21; // Linux 5.4 and later
+    private const int NoSuchMapping = 12; // ENOMEM: the range was unmapped after /proc/self/maps was read
 
     /// <summary>Resident pages of mapped files (RssFile in /proc/self/status), in bytes.</summary>
     public static long ResidentFileBytes()
@@ -16,27 +17,29 @@ internal static partial class ProcessPages
     }
 
     /// <summary>
-    /// Asks the kernel to page out every private file mapping of this process (MADV_PAGEOUT). Clean pages are dropped
-    /// and read back from their file when next touched; pages other processes map too are left alone by the kernel.
-    /// Returns the mappings advised and those the kernel refused (a kernel older than 5.4 refuses them all).
+    /// Releases every private file mapping of this process: the kernel is asked to page it out (MADV_PAGEOUT). Pages
+    /// read from a file are dropped, and read from it again when next touched; pages the process wrote (relocations)
+    /// stay, or go to swap where there is swap. The kernel itself leaves alone the pages other processes map, and the
+    /// file pages of files this process may neither own nor write. Returns the mappings released and those the kernel
+    /// refused (a kernel older than 5.4 refuses them all); a mapping gone since the list was read counts as neither.
     /// </summary>
-    public static (int Advised, int Refused) PageOutFileMappings()
+    public static (int Released, int Refused) ReleaseFileMappings()
     {
-        var advised = 0;
+        var released = 0;
         var refused = 0;
         foreach (var mapping in File.ReadAllLines("/proc/self/maps").Select(FileMapping.Parse).OfType<FileMapping>())
         {
             if (Madvise(mapping.Start, mapping.Length, MadvPageout) == 0)
             {
-                advised++;
+                released++;
             }
-            else
+            else if (Marshal.GetLastPInvokeError() != NoSuchMapping)
             {
                 refused++;
             }
         }
 
-        return (advised, refused);
+        return (released, refused);
     }
 
     [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]

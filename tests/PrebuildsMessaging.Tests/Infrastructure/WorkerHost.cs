@@ -35,6 +35,8 @@ public sealed class WorkerHost : IAsyncDisposable
             ["Schedule:RunAtStartup"] = "false",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Health:Enabled"] = "false",
+            // Releasing start-up pages would release the whole test process's, under the tests running beside it.
+            ["Memory:ReleaseStartupPages"] = "false",
         };
         TestSettings.Merge(values, settings);
 

@@ -42,6 +42,7 @@ public sealed class WorkerProcess : IAsyncDisposable
             ["Schedule:RunAtStartup"] = "false",
             ["Logging:Console:FormatterName"] = "simple",
             ["Health:Enabled"] = "false",
+            ["Memory:ReleaseStartupPages"] = "false", // on where a test is about it (StartupPageReleaseProcessTests)
         }, settings));
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
