@@ -13,7 +13,14 @@ internal static partial class ProcessPages
     public static long ResidentFileBytes()
     {
         var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("RssFile:", StringComparison.Ordinal));
-        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        return line is null ? 0 : BytesOf(line);
+    }
+
+    /// <summary>The bytes of a "Name:   1234 kB" line of /proc/self/status or /proc/self/smaps.</summary>
+    public static long BytesOf(string line)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
     }
 
     /// <summary>

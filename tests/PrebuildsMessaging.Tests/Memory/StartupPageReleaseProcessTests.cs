@@ -18,14 +18,11 @@ public sealed partial class StartupPageReleaseProcessTests(PostgresServer server
         await Eventually.TrueAsync(() => Task.FromResult((released = ReleasedLine().Match(worker.Output)).Success), () => $"the release is logged:\n{worker.Output}");
         Assert.True(int.Parse(released.Groups["released"].Value, CultureInfo.InvariantCulture) > 0, released.Value);
         Assert.Equal("0", released.Groups["refused"].Value);
-        // How much leaves depends on who else maps the files: a test run's MSBuild nodes and test host map the same
-        // framework and assemblies as this worker (the kernel keeps pages other processes map), the published app's
-        // own folder nobody else. That pages do leave is A_private_file_mapping_s_pages_are_released_and_read_back_unchanged's.
-        var before = double.Parse(released.Groups["before"].Value, CultureInfo.InvariantCulture);
-        var after = double.Parse(released.Groups["after"].Value, CultureInfo.InvariantCulture);
-        Assert.True(after <= before, released.Value);
+        // How much leaves is not asserted: it depends on who else maps the files (a test run's MSBuild nodes and test
+        // host map the same framework and assemblies; the kernel keeps pages other processes map). That pages do leave
+        // is A_private_file_mapping_s_pages_are_released_and_read_back_unchanged's, and the container lane's on the image.
     }
 
-    [GeneratedRegex(@"Start-up pages released: resident file pages (?<before>[0-9.]+) MB -> (?<after>[0-9.]+) MB \((?<released>[0-9]+) mappings, (?<refused>[0-9]+) refused\)")]
+    [GeneratedRegex(@"Start-up pages released: resident file pages [0-9.]+ MB -> [0-9.]+ MB \((?<released>[0-9]+) mappings, (?<refused>[0-9]+) refused\)")]
     private static partial Regex ReleasedLine();
 }

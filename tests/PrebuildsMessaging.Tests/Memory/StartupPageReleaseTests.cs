@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.IO.MemoryMappedFiles;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
@@ -30,10 +29,9 @@ public sealed partial class StartupPageReleaseTests
             // Copy-on-write: a private mapping (MAP_PRIVATE), as the runtime maps the image.
             using var file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.CopyOnWrite);
             using var view = file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.CopyOnWrite);
-            long sum = 0;
             for (var offset = 0; offset < FileBytes; offset += 4096)
             {
-                sum += view.ReadByte(offset);
+                _ = view.ReadByte(offset); // resident
             }
 
             var before = ResidentBytesOf(path);
@@ -49,7 +47,6 @@ public sealed partial class StartupPageReleaseTests
             var again = new byte[FileBytes];
             view.ReadArray(0, again, 0, FileBytes);
             Assert.Equal(content, again);
-            Assert.Equal(sum, content.Where((_, i) => i % 4096 == 0).Sum(b => (long)b));
         }
         finally
         {
@@ -94,7 +91,7 @@ public sealed partial class StartupPageReleaseTests
             }
             else if (inFile && line.StartsWith("Rss:", StringComparison.Ordinal))
             {
-                total += long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+                total += ProcessPages.BytesOf(line);
             }
         }
 
