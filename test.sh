@@ -36,7 +36,7 @@ if [ -z "${PREBUILDS_TEST_POSTGRES:-}" ] && [ "${PREBUILDS_TEST_USE_TESTCONTAINE
 fi
 
 if [ -z "${PREBUILDS_TEST_RABBITMQ:-}" ] && [ "${PREBUILDS_TEST_USE_TESTCONTAINERS:-0}" != 1 ]; then
-  amqp_port=$(free_port_from "${PREBUILDS_TEST_AMQP_PORT:-5673}")
+  amqp_port=$(free_port_from "${PREBUILDS_TEST_AMQP_PORT:-5673}" 1 20000) # and its Erlang distribution port
   management_port=$(free_port_from "${PREBUILDS_TEST_MANAGEMENT_PORT:-15673}")
   rabbit_native_start "$repo/.local/test-rabbitmq" "$amqp_port" "$management_port"
   started_rabbit=1

@@ -74,9 +74,21 @@ pg_native_stop() {
   fi
 }
 
-# Prints the first free TCP port on 127.0.0.1 at or above $1.
+# Prints the first TCP port P on 127.0.0.1 at or above $1 such that the $2 ports from P on (1 when not given) are
+# free, and, when $3 is given, the ports $3 above each of them too: a RabbitMQ node also listens on its AMQP port
+# + 20000 (Erlang distribution), so `free_port_from 5691 3 20000` finds three nodes' ports that are all free.
 free_port_from() {
-  local port=$1
-  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  local port=$1 count=${2:-1} offset=${3:-}
+  while ! ports_free "$port" "$count" "$offset"; do port=$((port + 1)); done
   echo "$port"
+}
+
+# Succeeds when nothing listens on 127.0.0.1 at the $2 ports from $1 on, nor at the ports $3 above them when given.
+ports_free() {
+  local first=$1 count=$2 offset=$3 i
+  for ((i = 0; i < count; i++)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$((first + i))") 2>/dev/null; then return 1; fi
+    if [ -n "$offset" ] && (exec 3<>"/dev/tcp/127.0.0.1/$((first + i + offset))") 2>/dev/null; then return 1; fi
+  done
+  return 0
 }

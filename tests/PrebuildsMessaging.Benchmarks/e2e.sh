@@ -12,7 +12,7 @@ source compose/native/postgres.sh
 source compose/native/rabbitmq.sh
 
 pg_port=$(free_port_from 55452)
-amqp_port=$(free_port_from 5683)
+amqp_port=$(free_port_from 5683 1 20000) # and its Erlang distribution port
 management_port=$(free_port_from 15683)
 cleanup() {
   rabbit_native_stop "$repo/.local/bench-rabbitmq"

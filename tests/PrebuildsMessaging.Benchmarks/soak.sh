@@ -25,8 +25,8 @@ rm -rf "$rabbit_state" "$output" "$(pg_native_datadir "$pg_state")/data"
 mkdir -p "$output"
 
 pg_port=$(free_port_from 55462)
-amqp_base=$(free_port_from 5691)
-management_base=$(free_port_from 15691)
+amqp_base=$(free_port_from 5691 3 20000) # three nodes, each with its Erlang distribution port
+management_base=$(free_port_from 15691 3)
 PG_EXTRA_OPTS="-c shared_preload_libraries=pg_stat_statements -c wal_level=logical -c max_replication_slots=16 -c max_wal_senders=16" \
   pg_native_start "$pg_state" "$pg_port" durable
 rabbit_cluster_start "$rabbit_state" "$amqp_base" "$management_base"
