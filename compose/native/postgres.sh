@@ -85,7 +85,7 @@ free_port_from() {
 
 # Succeeds when nothing listens on 127.0.0.1 at the $2 ports from $1 on, nor at the ports $3 above them when given.
 ports_free() {
-  local first=$1 count=$2 offset=$3 i
+  local first=$1 count=${2:-1} offset=${3:-} i
   for ((i = 0; i < count; i++)); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$((first + i))") 2>/dev/null; then return 1; fi
     if [ -n "$offset" ] && (exec 3<>"/dev/tcp/127.0.0.1/$((first + i + offset))") 2>/dev/null; then return 1; fi
