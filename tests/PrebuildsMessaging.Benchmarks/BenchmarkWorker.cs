@@ -66,7 +66,7 @@ internal sealed partial class BenchmarkWorker : IAsyncDisposable
     }
 
     /// <summary>The worker at its defaults, and any setting given (as an operator would, by environment variable).</summary>
-    public static async Task<BenchmarkWorker> StartAsync(string app, string connectionString, string amqpUri, string logPath, IDictionary<string, string>? settings = null)
+    public static async Task<BenchmarkWorker> StartAsync(string app, string connectionString, string amqpUri, string logPath, IReadOnlyDictionary<string, string>? settings = null)
     {
         var info = new ProcessStartInfo(Path.Combine(app, "PrebuildsMessaging"), ["run"])
         {

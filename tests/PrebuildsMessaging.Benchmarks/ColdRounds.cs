@@ -53,7 +53,7 @@ internal static class ColdRounds
             // The round measures the operator's reconcile alone: the schedule's own pass (every 5 minutes by default, from
             // a trigger stored in the database across rounds) would otherwise land inside some rounds and not others, a
             // second pass over the same organizations on top of the one measured.
-            var worker = await BenchmarkWorker.StartAsync(settings.App, connectionString, amqpUri, logPath, new Dictionary<string, string>(RoundSettings));
+            var worker = await BenchmarkWorker.StartAsync(settings.App, connectionString, amqpUri, logPath, RoundSettings);
             try
             {
                 var cpuBefore = worker.CpuTime;
