@@ -143,10 +143,11 @@ internal static class ColdRounds
     public static async Task ResetAsync(NpgsqlDataSource dataSource, PrebuildsOptions prebuilds)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
-        await connection.ExecuteAsync(BenchmarkSql.Load("ResetPrebuildsSetup"), new { prebuilds.UserId, prebuilds.GroupName }, commandTimeout: 0);
-        await connection.ExecuteAsync("VACUUM ANALYZE organization_members", commandTimeout: 0);
-        await connection.ExecuteAsync("VACUUM ANALYZE groups", commandTimeout: 0);
-        await connection.ExecuteAsync("VACUUM ANALYZE group_members", commandTimeout: 0);
+        foreach (var (query, table) in new[] { ("DeletePrebuildsGroupMembers", "group_members"), ("DeletePrebuildsGroups", "groups"), ("DeletePrebuildsOrganizationMembers", "organization_members") })
+        {
+            await connection.ExecuteAsync(BenchmarkSql.Query("ResetPrebuildsSetup", query), new { prebuilds.UserId, prebuilds.GroupName }, commandTimeout: 0);
+            await connection.ExecuteAsync($"VACUUM ANALYZE {table}", commandTimeout: 0);
+        }
     }
 
     /// <summary>Waits until every organization has its group membership, printing each tenth; a zero timeout looks once.</summary>
