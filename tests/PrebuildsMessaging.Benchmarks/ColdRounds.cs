@@ -114,7 +114,7 @@ internal static class ColdRounds
     public static string ConnectionString(string adminConnectionString, string database) =>
         new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database }.ConnectionString;
 
-    internal static async Task<string> CreateDatabaseAsync(string adminConnectionString, string database, int organizations)
+    public static async Task<string> CreateDatabaseAsync(string adminConnectionString, string database, int organizations)
     {
         await using (var admin = new NpgsqlConnection(adminConnectionString))
         {

@@ -17,7 +17,8 @@ if (args.Length > 0 && args[0] == "soak")
 
 if (args.Length > 0 && args[0] == "image-profile")
 {
-    var output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? throw new ArgumentException("image-profile needs --out FILE.mibc");
+    var last = Array.LastIndexOf(args, "--out"); // the last one given: e2e.sh image-profile puts its default first
+    var output = last >= 0 && last + 1 < args.Length ? args[last + 1] : throw new ArgumentException("image-profile needs --out FILE.mibc");
     await PrebuildsMessaging.Benchmarks.ImageProfile.ImageProfileRecording.RunAsync(EndToEndSettings.Parse(args[1..]), output);
     return 0;
 }

@@ -195,6 +195,10 @@ internal sealed class MibcWriter
         {
             throw new NotSupportedException($"{type} in a signature");
         }
+        else if (type.IsPointer && type.GetElementType()!.FullName == "System.Void")
+        {
+            encoder.VoidPointer();
+        }
         else if (type.IsPointer)
         {
             Encode(encoder.Pointer(), type.GetElementType()!);
@@ -297,7 +301,7 @@ internal sealed class MibcWriter
     {
         var name = Path.GetFileName(path);
         metadata.AddModule(0, metadata.GetOrAddString(name + ".dll"), metadata.GetOrAddGuid(Guid.Empty), default, default);
-        metadata.AddAssembly(metadata.GetOrAddString(Path.GetFileNameWithoutExtension(path)), new Version(1, 0), default, default, default, AssemblyHashAlgorithm.None);
+        metadata.AddAssembly(metadata.GetOrAddString(name), new Version(1, 0), default, default, default, AssemblyHashAlgorithm.None); // not the app's own name
         var voidSignature = new BlobBuilder();
         new BlobEncoder(voidSignature).MethodSignature().Parameters(0, r => r.Void(), _ => { });
         var signature = metadata.GetOrAddBlob(voidSignature);

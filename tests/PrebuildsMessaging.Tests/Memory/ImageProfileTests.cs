@@ -7,10 +7,10 @@ using System.Reflection.PortableExecutable;
 namespace PrebuildsMessaging.Tests.Memory;
 
 /// <summary>
-/// The profile the composite image is laid out by (src/PrebuildsMessaging/PrebuildsMessaging.mibc), read as crossgen2
-/// reads it: a zipped IL assembly whose AssemblyDictionary lists groups, each an IL list of
-/// <c>ldtoken method; ldstr "ExclusiveWeight"; ldc.i4 weight; pop</c>. A profile recorded without the pass, or written in
-/// a shape crossgen2 would not read, fails here. No server needed.
+/// The profile the composite image is laid out by (src/PrebuildsMessaging/PrebuildsMessaging.mibc): its shape, the one
+/// crossgen2 reads (a zipped IL assembly whose AssemblyDictionary lists groups, each an IL list of
+/// <c>ldtoken method; ldstr "ExclusiveWeight"; ldc.i4 weight; pop</c>), and its weights. A profile recorded without the
+/// pass, or written in another shape, fails here. No server needed.
 /// </summary>
 public sealed class ImageProfileTests
 {
@@ -55,13 +55,16 @@ public sealed class ImageProfileTests
         var metadata = pe.GetMetadataReader();
         var dictionary = metadata.MethodDefinitions.Select(metadata.GetMethodDefinition).Single(m => metadata.GetString(m.Name) == "AssemblyDictionary");
         var entries = new List<(string, string, int)>();
-        foreach (var token in Tokens(pe, dictionary, ILOpCode.Ldtoken))
+        foreach (var token in GroupTokens(pe, dictionary))
         {
             var group = metadata.GetMethodDefinition((MethodDefinitionHandle)MetadataTokens.EntityHandle(token));
             var il = Body(pe, group);
-            for (var i = 0; i + 16 <= il.Length; i += 16) // ldtoken T (5), ldstr S (5), ldc.i4 W (5), pop (1)
+            Assert.Equal(1, il.Length % 16); // entries of ldtoken T (5), ldstr S (5), ldc.i4 W (5), pop (1); then ret
+            Assert.Equal((byte)ILOpCode.Ret, il[^1]);
+            for (var i = 0; i + 16 <= il.Length; i += 16)
             {
                 Assert.Equal((byte)ILOpCode.Ldtoken, il[i]);
+                Assert.Equal((byte)ILOpCode.Ldstr, il[i + 5]);
                 Assert.Equal("ExclusiveWeight", metadata.GetUserString((UserStringHandle)MetadataTokens.Handle(BitConverter.ToInt32(il, i + 6))));
                 Assert.Equal((byte)ILOpCode.Ldc_i4, il[i + 10]);
                 Assert.Equal((byte)ILOpCode.Pop, il[i + 15]);
@@ -75,14 +78,17 @@ public sealed class ImageProfileTests
 
     private static byte[] Body(PEReader pe, MethodDefinition method) => pe.GetMethodBody(method.RelativeVirtualAddress).GetILBytes()!;
 
-    /// <summary>The tokens after each instance of the opcode in AssemblyDictionary (ldstr group; ldtoken method; pop).</summary>
-    private static IEnumerable<int> Tokens(PEReader pe, MethodDefinition method, ILOpCode opcode)
+    /// <summary>The group methods AssemblyDictionary names: ldstr group (5), ldtoken method (5), pop (1); then ret.</summary>
+    private static IEnumerable<int> GroupTokens(PEReader pe, MethodDefinition dictionary)
     {
-        var il = Body(pe, method);
+        var il = Body(pe, dictionary);
+        Assert.Equal(1, il.Length % 11);
+        Assert.Equal((byte)ILOpCode.Ret, il[^1]);
         for (var i = 0; i + 11 <= il.Length; i += 11)
         {
             Assert.Equal((byte)ILOpCode.Ldstr, il[i]);
-            Assert.Equal((byte)opcode, il[i + 5]);
+            Assert.Equal((byte)ILOpCode.Ldtoken, il[i + 5]);
+            Assert.Equal((byte)ILOpCode.Pop, il[i + 10]);
             yield return BitConverter.ToInt32(il, i + 6);
         }
     }
@@ -100,8 +106,8 @@ public sealed class ImageProfileTests
         {
             // A generic instantiation: GENERICINST CLASS|VALUETYPE TypeDefOrRef ...
             var blob = metadata.GetBlobReader(metadata.GetTypeSpecification((TypeSpecificationHandle)parent).Signature);
-            blob.ReadSignatureHeader();
-            blob.ReadByte();
+            blob.ReadSignatureTypeCode(); // GENERICINST
+            blob.ReadSignatureTypeCode(); // CLASS or VALUETYPE
             parent = blob.ReadTypeHandle();
         }
 
