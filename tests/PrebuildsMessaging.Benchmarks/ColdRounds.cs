@@ -25,7 +25,7 @@ internal static class ColdRounds
     /// The round's worker: as it ships, but with no scheduled pass while the rounds last (the trigger is stored from the
     /// first round's start, and the rounds on one database take well under a day).
     /// </summary>
-    private static readonly IReadOnlyDictionary<string, string> RoundSettings = new Dictionary<string, string>
+    public static readonly IReadOnlyDictionary<string, string> RoundSettings = new Dictionary<string, string>
     {
         [$"{ScheduleOptions.SectionName}:{nameof(ScheduleOptions.Interval)}"] = "1.00:00:00",
     };
@@ -137,6 +137,12 @@ internal static class ColdRounds
         }
 
         return connectionString;
+    }
+
+    public static async Task DropDatabaseAsync(NpgsqlDataSource admin, string database)
+    {
+        await using var connection = await admin.OpenConnectionAsync();
+        await connection.ExecuteAsync($"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
     }
 
     /// <summary>Takes the prebuilds setup away again, as it was before the round.</summary>

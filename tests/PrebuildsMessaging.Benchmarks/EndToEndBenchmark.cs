@@ -75,7 +75,7 @@ internal static class EndToEndBenchmark
                         await management.DeleteVirtualHostAsync(largeVhost, CancellationToken.None);
                     }
 
-                    await DropDatabaseAsync(admin, settings.Database + "_large");
+                    await ColdRounds.DropDatabaseAsync(admin, settings.Database + "_large");
                 }
 
                 // 4. The change feed's latency, on a database of its own.
@@ -83,7 +83,7 @@ internal static class EndToEndBenchmark
                 if (settings.FeedChanges > 0)
                 {
                     feed = await FeedLatencyBenchmark.RunAsync(settings);
-                    await DropDatabaseAsync(admin, "prebuilds_feed");
+                    await ColdRounds.DropDatabaseAsync(admin, "prebuilds_feed");
                 }
 
                 // 5. At idle: the worker alone, then with two more replicas.
@@ -202,12 +202,6 @@ internal static class EndToEndBenchmark
                 Console.WriteLine($"    {calls}× {text}");
             }
         }
-    }
-
-    private static async Task DropDatabaseAsync(NpgsqlDataSource admin, string database)
-    {
-        await using var connection = await admin.OpenConnectionAsync();
-        await connection.ExecuteAsync($"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
     }
 
     private static async Task PublishAsync(string amqpUri, string exchange, IEnumerable<object> messages)

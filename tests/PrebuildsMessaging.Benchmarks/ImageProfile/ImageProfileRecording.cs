@@ -2,7 +2,6 @@ using System.Globalization;
 using Npgsql;
 using PrebuildsMessaging.ErrorQueues;
 using PrebuildsMessaging.Worker.Messaging;
-using PrebuildsMessaging.Worker.Schedule;
 
 namespace PrebuildsMessaging.Benchmarks.ImageProfile;
 
@@ -31,9 +30,8 @@ internal static class ImageProfileRecording
         {
             var amqpUri = new UriBuilder(settings.RabbitMqUri) { Path = "/" + vhost }.Uri.ToString();
             var worker = await BenchmarkWorker.StartAsync(settings.App, connectionString, amqpUri, Path.Combine(Path.GetTempPath(), "prebuilds-image-profile-worker.log"),
-                new Dictionary<string, string>
+                new Dictionary<string, string>(ColdRounds.RoundSettings) // the operator's pass alone, as in a cold round
                 {
-                    [$"{ScheduleOptions.SectionName}:{nameof(ScheduleOptions.Interval)}"] = "1.00:00:00", // the operator's pass alone
                     ["DOTNET_EnableEventPipe"] = "1",
                     ["DOTNET_EventPipeOutputPath"] = trace,
                     ["DOTNET_EventPipeConfig"] = TraceReader.Providers,
@@ -53,8 +51,7 @@ internal static class ImageProfileRecording
         {
             await management.DeleteVirtualHostAsync(vhost, CancellationToken.None);
             await using var admin = NpgsqlDataSource.Create(settings.AdminConnectionString);
-            await using var command = admin.CreateCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
-            await command.ExecuteNonQueryAsync();
+            await ColdRounds.DropDatabaseAsync(admin, database);
         }
 
         var read = TraceReader.Read(trace);

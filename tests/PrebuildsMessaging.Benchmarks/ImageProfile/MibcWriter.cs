@@ -117,10 +117,7 @@ internal sealed class MibcWriter
 
         // The signature is the definition's, with the type's generic parameters as !n: on an instantiated type, find it by token.
         var owner = method.DeclaringType!;
-        const BindingFlags declared = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
-        var signatureOf = owner.IsConstructedGenericType
-            ? owner.GetGenericTypeDefinition().GetMembers(declared).OfType<MethodBase>().First(m => m.MetadataToken == method.MetadataToken)
-            : method;
+        var signatureOf = owner.IsConstructedGenericType ? TracedMethodResolver.DeclaredMethod(owner.GetGenericTypeDefinition(), method.MetadataToken)! : method;
         var signature = new BlobBuilder();
         var parameters = signatureOf.GetParameters();
         var genericArity = signatureOf is MethodInfo { IsGenericMethodDefinition: true } ? signatureOf.GetGenericArguments().Length : 0;

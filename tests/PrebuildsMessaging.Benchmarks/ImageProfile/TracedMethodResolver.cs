@@ -43,7 +43,7 @@ internal sealed class TracedMethodResolver : IDisposable
             return null;
         }
 
-        var method = owner.GetMethods(Declared).Cast<MethodBase>().Concat(owner.GetConstructors(Declared)).FirstOrDefault(m => m.MetadataToken == traced.Token);
+        var method = DeclaredMethod(owner, traced.Token);
         if (traced.Arguments.Length == 0 || method is null)
         {
             return method;
@@ -52,6 +52,10 @@ internal sealed class TracedMethodResolver : IDisposable
         var arguments = traced.Arguments.Select(a => ResolveType(a, 0)).ToArray();
         return method is MethodInfo generic && arguments.All(a => a is not null) ? generic.MakeGenericMethod(arguments!) : null;
     }
+
+    /// <summary>The method or constructor the type declares under this metadata token (on an instantiated type, its instantiated form).</summary>
+    public static MethodBase? DeclaredMethod(Type type, int token) =>
+        type.GetMethods(Declared).Cast<MethodBase>().Concat(type.GetConstructors(Declared)).FirstOrDefault(m => m.MetadataToken == token);
 
     private Type? ResolveType(long typeId, int depth)
     {
